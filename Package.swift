@@ -1,0 +1,51 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module map (each module's doc comment says what it owns):
+//   FlywheelCore   pure domain: event decoding, validation, value types. No I/O, no SQL.
+//   FlywheelStore  the only module that speaks SQL (GRDB): schema, migrations, writes, queries.
+//   FlywheelIngest streaming readers and the ingest pipeline (files, stdin), image inspection.
+//   flywheel       the executable: argument parsing and wiring only.
+//   flywheel-bench benchmarks that print figures (ingest rate vs the sqlite3 tool, memory).
+let package = Package(
+    name: "flywheel",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "flywheel", targets: ["flywheel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(name: "FlywheelCore"),
+        .target(
+            name: "FlywheelStore",
+            dependencies: [
+                "FlywheelCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]),
+        .target(
+            name: "FlywheelIngest",
+            dependencies: [
+                "FlywheelCore", "FlywheelStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .executableTarget(
+            name: "flywheel",
+            dependencies: [
+                "FlywheelCore", "FlywheelStore", "FlywheelIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "flywheel-bench",
+            dependencies: ["FlywheelCore"]),
+        .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore"]),
+        .testTarget(name: "FlywheelStoreTests", dependencies: ["FlywheelStore", "FlywheelCore"]),
+        .testTarget(name: "FlywheelIngestTests", dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore"]),
+        .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

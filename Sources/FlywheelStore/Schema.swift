@@ -1,0 +1,233 @@
+import GRDB
+
+/// The database schema, as an ordered list of migrations.
+///
+/// Shipped migrations are never edited: a change to the schema is a new migration appended here.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-foundation") { db in
+            // Where events came from: a file path, "stdin", or an HTTP listener. `offset` is the byte
+            // offset up to which a followed file has been committed (used by the collector).
+            try db.execute(sql: """
+                -- Facts about the database itself (e.g. that it is a disposable demo database).
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+                CREATE TABLE ingest_sources (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    "offset" INTEGER NOT NULL DEFAULT 0,
+                    size INTEGER,
+                    inode INTEGER,
+                    lines INTEGER NOT NULL DEFAULT 0,
+                    ingested INTEGER NOT NULL DEFAULT 0,
+                    duplicates INTEGER NOT NULL DEFAULT 0,
+                    quarantined INTEGER NOT NULL DEFAULT 0,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL
+                );
+
+                -- Every accepted event, verbatim: nothing a producer sent is lost, unknown fields included.
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY,
+                    event_id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    ts INTEGER NOT NULL,
+                    session_id TEXT,
+                    request_id TEXT,
+                    source_id INTEGER REFERENCES ingest_sources(id),
+                    line INTEGER,
+                    raw TEXT NOT NULL
+                );
+
+                CREATE TABLE sessions (
+                    session_id TEXT PRIMARY KEY,
+                    user_id TEXT,
+                    first_ts INTEGER NOT NULL,
+                    last_ts INTEGER NOT NULL,
+                    turn_count INTEGER NOT NULL DEFAULT 0,
+                    ended_at INTEGER,
+                    analyzed_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX sessions_last_ts ON sessions(last_ts);
+
+                -- Images are content-addressed: `image_key` is "sha256:<hex>" when the bytes are known,
+                -- else "missing:<path>" or "url:<url>", so one picture is one row however often it is sent.
+                CREATE TABLE images (
+                    id INTEGER PRIMARY KEY,
+                    image_key TEXT NOT NULL UNIQUE,
+                    sha256 TEXT,
+                    ref TEXT NOT NULL,
+                    path TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('present', 'missing', 'url', 'unreadable')),
+                    bytes INTEGER,
+                    width INTEGER,
+                    height INTEGER,
+                    format TEXT,
+                    first_seen INTEGER NOT NULL
+                );
+                CREATE INDEX images_sha256 ON images(sha256);
+
+                CREATE TABLE turns (
+                    id INTEGER PRIMARY KEY REFERENCES events(id),
+                    session_id TEXT NOT NULL,
+                    turn_index INTEGER NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+                    content TEXT NOT NULL,
+                    request_id TEXT,
+                    user_id TEXT,
+                    ts INTEGER NOT NULL,
+                    image_id INTEGER REFERENCES images(id),
+                    response_ms INTEGER,
+                    model TEXT,
+                    prompt_version TEXT,
+                    task_type TEXT
+                );
+                CREATE INDEX turns_session ON turns(session_id, turn_index);
+                CREATE INDEX turns_request ON turns(request_id);
+
+                CREATE TABLE feedback (
+                    id INTEGER PRIMARY KEY REFERENCES events(id),
+                    session_id TEXT,
+                    request_id TEXT NOT NULL,
+                    user_id TEXT,
+                    kind TEXT NOT NULL CHECK (kind IN ('thumbs_up', 'thumbs_down', 'correction', 'tags')),
+                    corrected_response TEXT,
+                    is_correct INTEGER,
+                    ts INTEGER NOT NULL
+                );
+                CREATE INDEX feedback_request ON feedback(request_id);
+
+                -- Per-tag verdicts of `tags` feedback.
+                CREATE TABLE feedback_tags (
+                    feedback_id INTEGER NOT NULL REFERENCES feedback(id),
+                    tag TEXT NOT NULL,
+                    verdict TEXT NOT NULL CHECK (verdict IN ('wrong', 'missing')),
+                    PRIMARY KEY (feedback_id, verdict, tag)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE recognitions (
+                    id INTEGER PRIMARY KEY REFERENCES events(id),
+                    request_id TEXT NOT NULL,
+                    session_id TEXT,
+                    user_id TEXT,
+                    image_id INTEGER REFERENCES images(id),
+                    model TEXT,
+                    prompt_version TEXT,
+                    ts INTEGER NOT NULL
+                );
+                CREATE INDEX recognitions_request ON recognitions(request_id);
+
+                CREATE TABLE recognition_tags (
+                    recognition_id INTEGER NOT NULL REFERENCES recognitions(id),
+                    position INTEGER NOT NULL,
+                    tag TEXT NOT NULL,
+                    score REAL,
+                    PRIMARY KEY (recognition_id, position)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE error_logs (
+                    id INTEGER PRIMARY KEY REFERENCES events(id),
+                    request_id TEXT NOT NULL,
+                    session_id TEXT,
+                    kind TEXT NOT NULL CHECK (kind IN ('format_error', 'timeout', 'retry', 'exception')),
+                    detail TEXT,
+                    ts INTEGER NOT NULL
+                );
+                CREATE INDEX error_logs_request ON error_logs(request_id);
+
+                -- Implicit signals mined from sessions. One row per (request, kind, rule).
+                CREATE TABLE signals (
+                    id INTEGER PRIMARY KEY,
+                    session_id TEXT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('correction', 'repeated_question', 'slow_response', 'error_log')),
+                    confidence REAL NOT NULL CHECK (confidence >= 0 AND confidence <= 1),
+                    rule TEXT NOT NULL,
+                    evidence TEXT,
+                    evidence_turn_id INTEGER REFERENCES turns(id),
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (request_id, kind, rule)
+                );
+                CREATE INDEX signals_session ON signals(session_id);
+
+                CREATE TABLE prompt_versions (
+                    name TEXT PRIMARY KEY,
+                    template TEXT,
+                    parent TEXT REFERENCES prompt_versions(name),
+                    author TEXT,
+                    created_at INTEGER NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate', 'active', 'retired')),
+                    task_type TEXT,
+                    seen_in_events INTEGER NOT NULL DEFAULT 0
+                );
+
+                CREATE TABLE training_samples (
+                    id INTEGER PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    quality TEXT NOT NULL CHECK (quality IN ('high', 'medium', 'low')),
+                    state TEXT NOT NULL,
+                    task_type TEXT NOT NULL DEFAULT 'vqa',
+                    question TEXT,
+                    wrong_answer TEXT,
+                    correct_answer TEXT,
+                    error_category TEXT NOT NULL DEFAULT 'unknown',
+                    session_id TEXT,
+                    request_id TEXT,
+                    question_turn_id INTEGER REFERENCES turns(id),
+                    answer_turn_id INTEGER REFERENCES turns(id),
+                    image_id INTEGER REFERENCES images(id),
+                    signal_id INTEGER REFERENCES signals(id),
+                    feedback_id INTEGER REFERENCES feedback(id),
+                    evidence TEXT,
+                    extraction TEXT,
+                    model TEXT,
+                    prompt_version TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX training_samples_state ON training_samples(state, id);
+                CREATE INDEX training_samples_request ON training_samples(request_id);
+
+                -- Append-only audit of review decisions: rows are never updated or deleted.
+                CREATE TABLE review_actions (
+                    id INTEGER PRIMARY KEY,
+                    sample_id INTEGER NOT NULL REFERENCES training_samples(id),
+                    reviewer TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    before TEXT,
+                    after TEXT,
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX review_actions_sample ON review_actions(sample_id);
+                CREATE TRIGGER review_actions_no_update BEFORE UPDATE ON review_actions
+                    BEGIN SELECT RAISE(ABORT, 'review_actions is append-only'); END;
+                CREATE TRIGGER review_actions_no_delete BEFORE DELETE ON review_actions
+                    BEGIN SELECT RAISE(ABORT, 'review_actions is append-only'); END;
+
+                -- Lines that could not be ingested, kept byte for byte with where they came from and why.
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    line INTEGER,
+                    reason_kind TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    raw BLOB NOT NULL,
+                    -- FNV-1a of raw: the same bad line from the same place is kept once.
+                    raw_hash INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    UNIQUE (source, line, raw_hash)
+                );
+                """)
+        }
+        return m
+    }
+
+    /// Tables shown by `flywheel stats`, in display order.
+    static let countedTables = [
+        "events", "sessions", "turns", "images", "feedback", "feedback_tags", "recognitions",
+        "recognition_tags", "error_logs", "signals", "training_samples", "review_actions",
+        "prompt_versions", "quarantine", "ingest_sources",
+    ]
+}

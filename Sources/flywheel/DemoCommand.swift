@@ -1,0 +1,76 @@
+import ArgumentParser
+import FlywheelIngest
+import FlywheelStore
+import Foundation
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Build a fresh demo database from the bundled sample data, then show it.",
+        discussion: """
+            Ingests sample-data/events/*.jsonl and sample-data/broken/*.jsonl (which shows the quarantine at
+            work) into a new database. Without --db the demo database is demo.sqlite in the flywheel data
+            directory. An existing database is replaced only if it is itself a demo database.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Demo database file.", valueName: "PATH"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("The sample-data folder (default: found beside the working directory or the executable).", valueName: "DIR"))
+    var data: String?
+
+    func run() throws {
+        try reportingErrors {
+            let dataDir = try locateSampleData()
+            let path = DatabaseLocation.resolve(explicit: db, fileName: "demo.sqlite")
+            try removeOldDemo(path)
+            let store = try Store.open(path: path)
+            try store.setMeta("demo", "1")
+            let ingestor = Ingestor(store: store)
+            var files: [String] = []
+            for sub in ["events", "broken"] {
+                let dir = dataDir + "/" + sub
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+                files += names.filter { $0.hasSuffix(".jsonl") }.sorted().map { dir + "/" + $0 }
+            }
+            if files.isEmpty { throw CLIError("no .jsonl files under \(dataDir)/events") }
+            var total = IngestCounts()
+            for file in files {
+                let r = ingestor.ingest(path: file)
+                if let e = r.error { throw CLIError("cannot read \(file): \(e)") }
+                total += r.counts
+            }
+            print("demo database built: \(total.ingested) events ingested, \(total.quarantined) lines quarantined (from sample-data/broken, on purpose)")
+            try printStats(store: store, path: path, json: false)
+            print("\nthe console arrives in a later release; meanwhile try: flywheel quarantine --db \(shellQuote(path))")
+        }
+    }
+
+    private func locateSampleData() throws -> String {
+        if let data {
+            guard FileManager.default.fileExists(atPath: data + "/events") else { throw CLIError("\(data) has no events/ folder") }
+            return data
+        }
+        var candidates = [FileManager.default.currentDirectoryPath + "/sample-data"]
+        // Walk up from the executable (.build/debug/flywheel -> repository root).
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.path + "/sample-data")
+            dir = dir.deletingLastPathComponent()
+        }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/events") }) else {
+            throw CLIError("cannot find the sample-data folder; pass --data DIR")
+        }
+        return URL(fileURLWithPath: found).standardizedFileURL.path
+    }
+
+    private func removeOldDemo(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        // Check in a scope of its own so the connection is closed before the files go.
+        let isDemo = try { try Store.open(path: path).metaValue("demo") == "1" }()
+        guard isDemo else {
+            throw CLIError("\(path) exists and is not a demo database; refusing to replace it")
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+}
