@@ -58,63 +58,50 @@ public final class Ingestor {
                       baseDirectory: URL(fileURLWithPath: absolute).deletingLastPathComponent().path)
     }
 
-    /// Ingests everything readable from `fd`, in transactions of `batchSize` lines.
+    /// Ingests everything readable from `fd`: a decoder thread turns lines into batches while this thread
+    /// writes each batch in one transaction, source offset included.
     public func ingest(fd: Int32, sourceName: String, kind: String, baseDirectory: String) -> Report {
         var report = Report(source: sourceName)
         let reader = LineReader(fd: fd, maxLineBytes: options.maxLineBytes)
         let images = ImageResolver(baseDirectory: baseDirectory, imageRoot: options.imageRoot)
+        let pipeline = DecodePipeline(reader: reader, batchSize: options.batchSize, maxLineBytes: options.maxLineBytes)
+        pipeline.start()
         var sourceID: Int64?
-        var finished = false
-        while !finished {
+        while true {
+            let decoded = pipeline.next()
             do {
-                try store.ingestTransaction { batch in
+                let committed = try store.ingestTransaction { batch in
                     if sourceID == nil { sourceID = try batch.source(name: sourceName, kind: kind).id }
-                    let before = batch.counts
-                    var lines = 0
-                    while lines < options.batchSize {
-                        guard let next = try reader.next() else { finished = true; break }
-                        lines += 1
-                        try process(next, reader: reader, batch: batch, sourceID: sourceID!, sourceName: sourceName,
-                                    images: images, report: &report)
-                    }
-                    var delta = batch.counts
-                    delta.ingested -= before.ingested
-                    delta.duplicates -= before.duplicates
-                    delta.quarantined -= before.quarantined
-                    try batch.updateSource(id: sourceID!, offset: reader.offset, lines: lines, counts: delta)
-                    report.lines += lines
-                    report.counts += delta
+                    try write(decoded, to: batch, sourceID: sourceID!, sourceName: sourceName, images: images)
+                    try batch.updateSource(id: sourceID!, offset: decoded.endOffset, lines: decoded.lines, counts: batch.counts)
+                    return batch.counts
                 }
+                report.counts += committed
+                report.lines += decoded.lines
+                report.blank += decoded.blank
             } catch {
                 report.error = "\(error)"
-                finished = true
+                pipeline.cancel()
+                break
             }
+            if let e = decoded.readError { report.error = "\(e)" }
+            if decoded.isLast { break }
         }
         return report
     }
 
-    private func process(_ next: LineReader.Line, reader: LineReader, batch: IngestBatch, sourceID: Int64,
-                         sourceName: String, images: ImageResolver, report: inout Report) throws {
-        switch next {
-        case .tooLong(let prefix, let length):
-            try batch.quarantine(raw: prefix, source: sourceName, line: reader.lineNumber, error: EventDecodingError(
-                .tooLong, "line is \(length) bytes, over the \(options.maxLineBytes)-byte limit; only its first \(prefix.count) bytes are kept"))
-        case .line(let bytes):
-            if isBlank(bytes) {
-                report.blank += 1
-                return
-            }
-            do {
-                let event = try EventDecoder.decode(line: bytes)
-                try batch.insert(event, raw: bytes, sourceID: sourceID, line: reader.lineNumber, resolveImage: images.resolve)
-            } catch let error as EventDecodingError {
-                try batch.quarantine(raw: bytes, source: sourceName, line: reader.lineNumber, error: error)
+    private func write(_ decoded: DecodedBatch, to batch: IngestBatch, sourceID: Int64, sourceName: String,
+                       images: ImageResolver) throws {
+        try decoded.arena.withUnsafeBytes { arena in
+            for item in decoded.items {
+                let raw = UnsafeRawBufferPointer(rebasing: arena[item.start..<(item.start + item.length)])
+                switch item.outcome {
+                case .event(let event):
+                    try batch.insert(event, raw: raw, sourceID: sourceID, line: item.line, resolveImage: images.resolve)
+                case .bad(let error):
+                    try batch.quarantine(raw: raw, source: sourceName, line: item.line, error: error)
+                }
             }
         }
-    }
-
-    private func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for b in bytes where b != 0x20 && b != 0x09 && b != 0x0D { return false }
-        return true
     }
 }
