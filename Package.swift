@@ -43,8 +43,12 @@ let package = Package(
             name: "flywheel-bench",
             dependencies: ["FlywheelCore"]),
         .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore"]),
-        .testTarget(name: "FlywheelStoreTests", dependencies: ["FlywheelStore", "FlywheelCore"]),
-        .testTarget(name: "FlywheelIngestTests", dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore"]),
+        .testTarget(
+            name: "FlywheelStoreTests",
+            dependencies: ["FlywheelStore", "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "FlywheelIngestTests",
+            dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -30,13 +30,16 @@ public final class LineReader {
     public init(fd: Int32, startOffset: Int64 = 0, initialBuffer: Int = 1 << 20, maxLineBytes: Int = 64 << 20) {
         self.fd = fd
         self.maxLineBytes = maxLineBytes
-        self.capacity = initialBuffer
-        self.buffer = UnsafeMutableRawPointer.allocate(byteCount: initialBuffer, alignment: 16)
+        self.capacity = max(1, min(initialBuffer, maxLineBytes))
+        self.buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         self.offset = startOffset
         self.atStart = startOffset == 0
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        heldPrefix?.deallocate()
+    }
 
     /// The next line, or nil at end of input. Throws when reading fails.
     public func next() throws -> Line? {
@@ -87,27 +90,26 @@ public final class LineReader {
             end -= start
             start = 0
         }
-        if end == capacity {
-            if skipping > 0 || capacity >= maxLineBytes {
-                // Over-long line: keep a prefix once, drop the rest until its newline.
-                if skipping == 0 {
-                    lineNumber += 1
-                    heldPrefix?.deallocate()
-                    heldPrefixCount = min(Self.prefixKept, end)
-                    heldPrefix = UnsafeMutableRawPointer.allocate(byteCount: heldPrefixCount, alignment: 1)
-                    heldPrefix!.copyMemory(from: buffer, byteCount: heldPrefixCount)
-                }
-                skipping += end
-                offset += Int64(end)
-                end = 0
-            } else {
-                let newCapacity = min(capacity * 2, maxLineBytes)
-                let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-                grown.copyMemory(from: buffer, byteCount: end)
-                buffer.deallocate()
-                buffer = grown
-                capacity = newCapacity
+        // Called only when [start, end) holds no newline: a partial line.
+        if skipping > 0 || end >= maxLineBytes {
+            // Over-long line: keep a prefix once, drop the rest until its newline.
+            if skipping == 0 {
+                lineNumber += 1
+                heldPrefix?.deallocate()
+                heldPrefixCount = min(Self.prefixKept, end)
+                heldPrefix = UnsafeMutableRawPointer.allocate(byteCount: heldPrefixCount, alignment: 1)
+                heldPrefix!.copyMemory(from: buffer, byteCount: heldPrefixCount)
             }
+            skipping += end
+            offset += Int64(end)
+            end = 0
+        } else if end == capacity {
+            let newCapacity = min(capacity * 2, maxLineBytes)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+            grown.copyMemory(from: buffer, byteCount: end)
+            buffer.deallocate()
+            buffer = grown
+            capacity = newCapacity
         }
         let n = read(fd, buffer + end, capacity - end)
         if n < 0 {
