@@ -1,0 +1,171 @@
+/// One turn of a conversation as the analyser sees it.
+public struct ConversationTurn: Equatable, Sendable {
+    public var role: Role
+    public var content: String
+    public var requestID: String?
+    public var responseMs: Int?
+    /// The store's id for the turn, carried through to signals as the evidence link.
+    public var turnID: Int64?
+
+    public init(role: Role, content: String, requestID: String? = nil, responseMs: Int? = nil, turnID: Int64? = nil) {
+        self.role = role
+        self.content = content
+        self.requestID = requestID
+        self.responseMs = responseMs
+        self.turnID = turnID
+    }
+}
+
+public enum SignalKind: String, Sendable, CaseIterable {
+    case correction
+    case repeatedQuestion = "repeated_question"
+    case slowResponse = "slow_response"
+    case errorLog = "error_log"
+}
+
+/// A signal about one assistant answer.
+public struct DetectedSignal: Equatable, Sendable {
+    public var kind: SignalKind
+    /// Index into the analysed turns of the assistant answer the signal concerns.
+    public var answerIndex: Int
+    public var confidence: Double
+    public var rule: String
+    /// The user's words (or the timing) that gave it away.
+    public var evidence: String
+    /// Index of the turn holding the evidence.
+    public var evidenceIndex: Int?
+    /// For corrections: the right answer when the conversation states it.
+    public var correctAnswer: String?
+}
+
+/// Finds implicit signals in one session. Pure: turns in, signals out.
+public struct SessionAnalyzer: Sendable {
+    public var slowMs: Int
+    /// How many exchanges after an answer a correction may still refer to it.
+    public var lookBack = 2
+
+    public init(slowMs: Int = 15_000) {
+        self.slowMs = slowMs
+    }
+
+    public func analyze(_ turns: [ConversationTurn]) -> [DetectedSignal] {
+        var signals: [DetectedSignal] = []
+        let answers = turns.indices.filter { turns[$0].role == .assistant }
+        // The user question each answer responds to: the nearest user turn before it.
+        func question(for a: Int) -> Int? { (0..<a).last { turns[$0].role == .user } }
+        // The first user turn after an answer, before the next answer.
+        func reply(to a: Int) -> Int? {
+            var i = a + 1
+            while i < turns.count {
+                if turns[i].role == .user { return i }
+                i += 1
+            }
+            return nil
+        }
+        func nextAnswer(after i: Int) -> Int? { (i + 1..<turns.count).first { turns[$0].role == .assistant } }
+
+        var corrections: [Int: DetectedSignal] = [:]
+        for (n, a) in answers.enumerated() {
+            if let ms = turns[a].responseMs, ms > slowMs {
+                signals.append(DetectedSignal(kind: .slowResponse, answerIndex: a, confidence: 1, rule: "response_ms>\(slowMs)",
+                                              evidence: "answered in \(formatSeconds(ms))", evidenceIndex: a, correctAnswer: nil))
+            }
+            guard let r = reply(to: a) else { continue }
+            let replyText = turns[r].content
+            let assessment = ReplyRules.assess(reply: replyText, answer: turns[a].content)
+
+            // Repeated question: the reply asks the question of this answer again.
+            if let q = question(for: a), isRepeat(question: turns[q].content, answer: turns[a].content, reply: replyText) {
+                signals.append(DetectedSignal(kind: .repeatedQuestion, answerIndex: a, confidence: 0.8, rule: "similar_question",
+                                              evidence: replyText, evidenceIndex: r, correctAnswer: nil))
+            }
+
+            switch assessment.kind {
+            case .none:
+                continue
+            case .doubt:
+                // Doubt counts only when the assistant then changes its answer.
+                guard let next = nextAnswer(after: r), ReplyRules.isRevision(previous: turns[a].content, next: turns[next].content) else { continue }
+                let revised = revisedValue(previous: turns[a].content, revision: turns[next].content)
+                let s = DetectedSignal(kind: .correction, answerIndex: a, confidence: 0.8, rule: "doubt_then_revision",
+                                       evidence: replyText + " → " + turns[next].content, evidenceIndex: r, correctAnswer: revised)
+                keep(s, in: &corrections)
+            case .correction:
+                let target = chooseTarget(answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText,
+                                          refersBack: assessment.refersBack, turns: turns, question: question)
+                let extracted = AnswerExtractor.extract(reply: replyText, answer: turns[target].content)
+                let s = DetectedSignal(kind: .correction, answerIndex: target, confidence: target == a ? assessment.confidence : assessment.confidence * 0.9,
+                                       rule: target == a ? assessment.rule : assessment.rule + "+earlier_answer",
+                                       evidence: replyText, evidenceIndex: r, correctAnswer: extracted)
+                keep(s, in: &corrections)
+            }
+        }
+        signals += corrections.values
+        return signals.sorted { ($0.answerIndex, $0.kind.rawValue) < ($1.answerIndex, $1.kind.rawValue) }
+    }
+
+    private func keep(_ s: DetectedSignal, in corrections: inout [Int: DetectedSignal]) {
+        if let old = corrections[s.answerIndex], old.confidence >= s.confidence && (old.correctAnswer != nil || s.correctAnswer == nil) { return }
+        corrections[s.answerIndex] = s
+    }
+
+    /// Which of the recent answers a correction is about: the latest, unless the reply points back or
+    /// matches an earlier answer's question or values better.
+    func chooseTarget(answers recent: [Int], reply: String, refersBack: Bool, turns: [ConversationTurn],
+                      question: (Int) -> Int?) -> Int {
+        guard recent.count > 1 else { return recent.last! }
+        let replyValues = Values.of(reply)
+        var best = recent.last!
+        var bestScore = -Double.infinity
+        for (k, a) in recent.enumerated() {
+            let isLatest = k == recent.count - 1
+            var score = 0.0
+            if let q = question(a) { score += Similarity.containment(reply, in: turns[q].content + " " + turns[a].content) }
+            let answerValues = Values.of(turns[a].content)
+            if !answerValues.isEmpty && !replyValues.intersection(answerValues).isEmpty { score += 1 }
+            if answerValues.isEmpty && !replyValues.isEmpty { score -= 0.3 }  // a stated value cannot correct a value-free answer
+            if isLatest { score += refersBack ? -0.5 : 0.35 }
+            if score > bestScore {
+                bestScore = score
+                best = a
+            }
+        }
+        return best
+    }
+
+    /// The value the assistant changed to, or the extracted answer of the revision.
+    func revisedValue(previous: String, revision: String) -> String? {
+        let prev = Values.of(previous)
+        if let v = AnswerExtractor.valueSpans(TextNormalizer.fold(revision)).first(where: { !prev.isSuperset(of: Values.of($0)) }) {
+            return v
+        }
+        return AnswerExtractor.extract(reply: revision, answer: previous)
+    }
+
+    static let unhelpful = Pattern(
+        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately)\b|无法|不能|看不清|不清楚|模糊|不确定|抱歉|不知道|没有图片|出错|失败|没法"#)
+    static let repeatCue = Pattern(#"\b(again|i asked|my question|i said|once more|repeat)\b|再|我问的是|我是问|重新|我说的是|还是那个问题"#)
+    static let closing = Pattern(#"^\W*(thanks?|thank you|ok|okay|great|cool|got it|好的?|谢谢|多谢|明白了?|知道了|嗯|行)\W*$"#)
+
+    /// The reply re-asks the question (same words, or most of them, or a cue like "again" with overlap).
+    func isRepeat(question: String, answer: String, reply: String) -> Bool {
+        if ReplyRules.closing(reply) { return false }
+        let dice = Similarity.dice(question, reply)
+        let covered = Similarity.containment(question, in: reply)
+        let answerUnhelpful = Self.unhelpful.matches(TextNormalizer.normalize(answer))
+        let cue = Self.repeatCue.matches(TextNormalizer.normalize(reply))
+        if dice >= 0.75 { return true }
+        if dice >= 0.5 && (answerUnhelpful || cue || covered >= 0.8) { return true }
+        if covered >= 0.6 && cue { return true }
+        return false
+    }
+}
+
+extension ReplyRules {
+    static func closing(_ s: String) -> Bool { SessionAnalyzer.closing.matches(TextNormalizer.normalize(s)) }
+}
+
+func formatSeconds(_ ms: Int) -> String {
+    let tenths = (ms + 50) / 100
+    return "\(tenths / 10).\(tenths % 10) s"
+}

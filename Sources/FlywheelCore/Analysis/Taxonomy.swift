@@ -1,0 +1,48 @@
+import Foundation
+
+/// Error categories of training samples.
+public enum ErrorCategory: String, Sendable, CaseIterable {
+    case formatError = "format_error"
+    case hallucination
+    case numberMisread = "number_misread"
+    case knowledgeError = "knowledge_error"
+    case visualUnderstandingError = "visual_understanding_error"
+    case unknown
+}
+
+/// The seed design's classification rules, in its order. Pure; a reviewer can override the result.
+public enum Taxonomy {
+    static let knowledgeQuestion = Pattern(
+        #"\b(why|who|history|historical|meaning|mean|means|explain|what is a|what's a|origin|invented|founded|capital of|how does|how do|recipe|definition|calories|legal|allowed)\b|为什么|是谁|什么意思|含义|历史|由来|来历|怎么用|原理|哪一年|谁发明|是什么东西|有什么用|热量|营养"#)
+
+    public static func classify(question: String?, wrong: String?, correct: String?) -> ErrorCategory {
+        guard let correct, !correct.trimmingCharacters().isEmpty else { return .unknown }
+        let wrong = wrong ?? ""
+        // 1. The answer should have been JSON and was not.
+        if isJSON(correct) && !isJSON(wrong) { return .formatError }
+        // 2. Far longer than the truth: the model made things up.
+        if wrong.count > 2 * correct.count { return .hallucination }
+        // 3. Both hold numbers, and the numbers differ.
+        let wn = numbers(wrong), cn = numbers(correct)
+        if !wn.isEmpty && !cn.isEmpty && wn != cn { return .numberMisread }
+        // 4. The question asks for knowledge beyond the picture.
+        if let question, knowledgeQuestion.matches(TextNormalizer.normalize(question)) { return .knowledgeError }
+        // 5. Otherwise the model misunderstood what it saw.
+        return .visualUnderstandingError
+    }
+
+    static func isJSON(_ s: String) -> Bool {
+        var t = s.trimmingCharacters()
+        if t.hasPrefix("```") {
+            t = t.split(separator: "\n").dropFirst().filter { !$0.hasPrefix("```") }.joined(separator: "\n")
+        }
+        guard let first = t.first, first == "{" || first == "[" else { return false }
+        return (try? JSONParser.parse(t)) != nil
+    }
+
+    static let numberPattern = Pattern(#"\d+(?:\.\d+)?"#)
+
+    static func numbers(_ s: String) -> [String] {
+        numberPattern.allMatches(s).compactMap { m in Range(m.range, in: s).map { Values.canonicalNumber(String(s[$0])) } }
+    }
+}

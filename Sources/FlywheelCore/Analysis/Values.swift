@@ -1,0 +1,87 @@
+import Foundation
+
+/// Small helpers for regular expressions compiled once.
+struct Pattern: @unchecked Sendable {
+    let regex: NSRegularExpression
+    init(_ pattern: String, caseSensitive: Bool = false) {
+        regex = try! NSRegularExpression(pattern: pattern, options: caseSensitive ? [] : [.caseInsensitive])
+    }
+    func matches(_ s: String) -> Bool {
+        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+    func firstMatch(_ s: String) -> NSTextCheckingResult? {
+        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s))
+    }
+    func allMatches(_ s: String) -> [NSTextCheckingResult] {
+        regex.matches(in: s, range: NSRange(s.startIndex..., in: s))
+    }
+    /// Capture group `group` of the first match.
+    func capture(_ s: String, _ group: Int = 1) -> String? {
+        guard let m = firstMatch(s), m.numberOfRanges > group, let r = Range(m.range(at: group), in: s) else { return nil }
+        return String(s[r])
+    }
+    func removing(from s: String) -> String {
+        regex.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: " ")
+    }
+}
+
+/// "Values" are the checkable parts of an answer: numbers and amounts, colours, years, and words in
+/// capitals (sign text). Two answers that state different values disagree.
+public enum Values {
+    static let number = Pattern(#"[$¥€£]?\d+(?:[.,]\d+)*%?"#)
+    static let capsWord = Pattern(#"\b[A-Z][A-Z0-9]{1,}(?:\s+[A-Z0-9]{2,})*\b"#, caseSensitive: true)
+    static let zhColours = ["红", "橙", "黄", "绿", "青", "蓝", "紫", "黑", "白", "灰", "粉", "棕", "金", "银"]
+    static let enColours = ["red", "orange", "yellow", "green", "cyan", "blue", "purple", "violet", "black", "white",
+                            "grey", "gray", "pink", "brown", "gold", "silver"]
+
+    /// Canonical values found in `text` ("$42.51" -> "42.51", "78.40" -> "78.4", "藍色" -> "蓝", "Blue" -> "blue").
+    public static func of(_ text: String) -> Set<String> {
+        let folded = TextNormalizer.fold(text)
+        var out = Set<String>()
+        for m in number.allMatches(folded) {
+            if let r = Range(m.range, in: folded) { out.insert(canonicalNumber(String(folded[r]))) }
+        }
+        for m in capsWord.allMatches(folded) {
+            if let r = Range(m.range, in: folded) {
+                let w = String(folded[r])
+                if !["OK", "I", "A", "AM", "PM", "USD", "RMB", "KWH"].contains(w) { out.insert(w.lowercased()) }
+            }
+        }
+        let lower = folded.lowercased()
+        for c in zhColours where lower.contains(c + "色") || lower.contains(c + "的") { out.insert("colour:" + colourKey(c)) }
+        for c in enColours where containsWord(lower, c) { out.insert("colour:" + colourKey(c)) }
+        return out
+    }
+
+    static func canonicalNumber(_ s: String) -> String {
+        var t = s.filter { !"$¥€£".contains($0) }
+        // Thousands separators: "1,234.5" -> "1234.5"; a lone comma with 1-2 decimals is a decimal comma.
+        if t.contains(",") {
+            let parts = t.split(separator: ",")
+            if parts.count == 2 && parts[1].count <= 2 && !t.contains(".") { t = parts.joined(separator: ".") } else { t = t.replacingOccurrences(of: ",", with: "") }
+        }
+        if t.contains(".") && !t.hasSuffix("%") {
+            while t.hasSuffix("0") { t.removeLast() }
+            if t.hasSuffix(".") { t.removeLast() }
+        }
+        return t
+    }
+
+    static func colourKey(_ c: String) -> String {
+        let map = ["红": "red", "橙": "orange", "黄": "yellow", "绿": "green", "青": "cyan", "蓝": "blue", "紫": "purple",
+                   "黑": "black", "白": "white", "灰": "grey", "粉": "pink", "棕": "brown", "金": "gold", "银": "silver",
+                   "gray": "grey", "violet": "purple"]
+        return map[c] ?? c
+    }
+
+    static func containsWord(_ s: String, _ w: String) -> Bool {
+        var search = s.startIndex..<s.endIndex
+        while let r = s.range(of: w, range: search) {
+            let before = r.lowerBound == s.startIndex ? nil : s[s.index(before: r.lowerBound)]
+            let after = r.upperBound == s.endIndex ? nil : s[r.upperBound]
+            if !(before.map { $0.isASCII && $0.isLetter } ?? false) && !(after.map { $0.isASCII && $0.isLetter } ?? false) { return true }
+            search = r.upperBound..<s.endIndex
+        }
+        return false
+    }
+}
