@@ -5,6 +5,8 @@ import PackageDescription
 //   FlywheelCore   pure domain: event decoding, validation, value types. No I/O, no SQL.
 //   FlywheelStore  the only module that speaks SQL (GRDB): schema, migrations, writes, queries.
 //   FlywheelIngest streaming readers and the ingest pipeline (files, stdin), image inspection.
+//   FlywheelLLM    the OpenAI-compatible chat client over libcurl (CCurl), and LLM answer parsing.
+//   FlywheelAnalyze analysis jobs: sessions -> signals -> training samples, LLM extraction.
 //   flywheel       the executable: argument parsing and wiring only.
 //   flywheel-bench benchmarks that print figures (ingest rate vs the sqlite3 tool, memory).
 let package = Package(
@@ -27,16 +29,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "FlywheelLLM", dependencies: ["FlywheelCore", "CCurl"]),
         .target(
             name: "FlywheelIngest",
             dependencies: [
                 "FlywheelCore", "FlywheelStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        .target(name: "FlywheelAnalyze", dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelLLM"]),
         .executableTarget(
             name: "flywheel",
             dependencies: [
-                "FlywheelCore", "FlywheelStore", "FlywheelIngest",
+                "FlywheelCore", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -49,6 +54,11 @@ let package = Package(
         .testTarget(
             name: "FlywheelIngestTests",
             dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "FlywheelLLMTests", dependencies: ["FlywheelLLM", "FlywheelCore"]),
+        .testTarget(
+            name: "FlywheelAnalyzeTests",
+            dependencies: ["FlywheelAnalyze", "FlywheelStore", "FlywheelIngest", "FlywheelLLM", "FlywheelCore",
+                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -221,6 +221,14 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v2-samples-unique-per-source") { db in
+            // One sample per request and source, so analysis can run again and again without duplicates.
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX training_samples_request_source ON training_samples(request_id, source);
+                CREATE INDEX signals_kind ON signals(kind, id);
+                CREATE INDEX feedback_kind ON feedback(kind, id);
+                """)
+        }
         return m
     }
 

@@ -85,14 +85,16 @@ public struct SessionAnalyzer: Sendable {
                 continue
             case .doubt:
                 // Doubt counts only when the assistant then changes its answer.
-                guard let next = nextAnswer(after: r), ReplyRules.isRevision(previous: turns[a].content, next: turns[next].content) else { continue }
+                guard let next = nextAnswer(after: r),
+                      ReplyRules.isRevision(previous: turns[a].content, next: turns[next].content, doubtedWith: replyText) else { continue }
                 let revised = revisedValue(previous: turns[a].content, revision: turns[next].content)
                 let s = DetectedSignal(kind: .correction, answerIndex: a, confidence: 0.8, rule: "doubt_then_revision",
                                        evidence: replyText + " → " + turns[next].content, evidenceIndex: r, correctAnswer: revised)
                 keep(s, in: &corrections)
             case .correction:
-                let target = chooseTarget(answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText,
-                                          refersBack: assessment.refersBack, turns: turns, question: question)
+                let target = assessment.stillWrong ? a : chooseTarget(
+                    answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText, refersBack: assessment.refersBack,
+                    alreadyCorrected: Set(corrections.keys), turns: turns, question: question)
                 let extracted = AnswerExtractor.extract(reply: replyText, answer: turns[target].content)
                 let s = DetectedSignal(kind: .correction, answerIndex: target, confidence: target == a ? assessment.confidence : assessment.confidence * 0.9,
                                        rule: target == a ? assessment.rule : assessment.rule + "+earlier_answer",
@@ -111,7 +113,7 @@ public struct SessionAnalyzer: Sendable {
 
     /// Which of the recent answers a correction is about: the latest, unless the reply points back or
     /// matches an earlier answer's question or values better.
-    func chooseTarget(answers recent: [Int], reply: String, refersBack: Bool, turns: [ConversationTurn],
+    func chooseTarget(answers recent: [Int], reply: String, refersBack: Bool, alreadyCorrected: Set<Int>, turns: [ConversationTurn],
                       question: (Int) -> Int?) -> Int {
         guard recent.count > 1 else { return recent.last! }
         let replyValues = Values.of(reply)
@@ -120,7 +122,8 @@ public struct SessionAnalyzer: Sendable {
         for (k, a) in recent.enumerated() {
             let isLatest = k == recent.count - 1
             var score = 0.0
-            if let q = question(a) { score += Similarity.containment(reply, in: turns[q].content + " " + turns[a].content) }
+            if let q = question(a) { score += 2 * Similarity.containment(reply, in: turns[q].content + " " + turns[a].content) }
+            if alreadyCorrected.contains(a) { score -= 0.5 }
             let answerValues = Values.of(turns[a].content)
             if !answerValues.isEmpty && !replyValues.intersection(answerValues).isEmpty { score += 1 }
             if answerValues.isEmpty && !replyValues.isEmpty { score -= 0.3 }  // a stated value cannot correct a value-free answer
@@ -143,21 +146,53 @@ public struct SessionAnalyzer: Sendable {
     }
 
     static let unhelpful = Pattern(
-        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately)\b|无法|不能|看不清|不清楚|模糊|不确定|抱歉|不知道|没有图片|出错|失败|没法"#)
-    static let repeatCue = Pattern(#"\b(again|i asked|my question|i said|once more|repeat)\b|再|我问的是|我是问|重新|我说的是|还是那个问题"#)
+        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately|several|some|a few|various|appears to be|seems to be|looks like|timed out|try again)\b|无法|不能|看不清|不清楚|模糊|不确定|抱歉|不知道|没有图片|出错|失败|没法|一些|几个|很多|若干|似乎|好像是|超时|错误"#)
+    static let repeatCue = Pattern(#"\b(again|i asked|my question|i said|once more|repeat|exactly|just tell me|didn't answer|you didn't|not what i asked|answer my question|still)\b|再|我问的是|我是问|重新|我说的是|还是那个问题|还没回答|没回答|到底|具体|直接告诉我"#)
+    static let strongRepeatCue = Pattern(#"\b(didn't answer|you didn't answer|not what i asked|answer my question)\b|还没回答|没回答我|没回答"#)
+    static let askedCue = Pattern(#"\b(i asked|i was asking|my question was)\b|我问的是|我是问|我刚才问"#)
+    static let refusal = Pattern(
+        #"\b(can't|cannot|can not|unable|not able|couldn't|could not|no image|error|timed out|try again|failed)\b|无法|不能|看不清|不清楚|模糊|没有图片|出错|失败|没法|超时|错误|重试"#)
+    static let notTheThing = Pattern(#"\bnot the ([a-z][a-z ]{1,30})"#)
     static let closing = Pattern(#"^\W*(thanks?|thank you|ok|okay|great|cool|got it|好的?|谢谢|多谢|明白了?|知道了|嗯|行)\W*$"#)
+    static let questionLike = Pattern(#"\?|吗|呢|什么|什麼|啥|多少|几|哪|谁|怎么|为什么|帮我看|帮我读|帮我查|看一下|看下|告诉我|读一下|\b(what|what's|which|how|when|where|who|why|is|are|does|do|can|could|tell me|read|check)\b"#)
+    static let asksForNumber = Pattern(#"\b(how many|how much|what time|when|date|price|total|amount|number|reading|cost|code|digit|year|gate|seat|room)\b|多少|几|日期|时间|价格|金额|号码|读数|数字|年份"#)
+    static let slotWords = Pattern(#"第?[一二三四五六七八九十两]+(行|个|项|页|张|位|道|排|列|层)|第\d+|\b(first|second|third|fourth|fifth|last|left|right|top|bottom|upper|lower|next|previous|1st|2nd|3rd|\d+th)\b|左|右|\d+"#)
 
-    /// The reply re-asks the question (same words, or most of them, or a cue like "again" with overlap).
+    /// The reply re-asks the question (same words, or most of them, or after an answer that did not answer).
     func isRepeat(question: String, answer: String, reply: String) -> Bool {
+        let r = TextNormalizer.normalize(reply), q = TextNormalizer.normalize(question)
         if ReplyRules.closing(reply) { return false }
         let dice = Similarity.dice(question, reply)
         let covered = Similarity.containment(question, in: reply)
-        let answerUnhelpful = Self.unhelpful.matches(TextNormalizer.normalize(answer))
-        let cue = Self.repeatCue.matches(TextNormalizer.normalize(reply))
+        let a = TextNormalizer.normalize(answer)
+        if Self.strongRepeatCue.matches(r) { return true }
+        // "我问的是总价": a repeat when what follows is the original question, a redirect otherwise.
+        if Self.askedCue.matches(r) { return covered >= 0.3 || dice >= 0.25 }
+        // "the password, not the network name": the answer gave the wrong thing; the user re-asks.
+        if let m = Self.notTheThing.firstMatch(r), covered > 0 {
+            let thing = [1, 2].compactMap { g -> String? in
+                guard m.numberOfRanges > g, let rr = Range(m.range(at: g), in: r) else { return nil }
+                return String(r[rr])
+            }.first ?? ""
+            if !thing.isEmpty && a.contains(thing.trimmingCharacters()) { return true }
+        }
+        guard Self.questionLike.matches(r) else { return false }
+        // "第一行的价格" -> "第二行的价格" asks about another slot: a new question, however similar.
+        if slots(q) != slots(r) && !slots(r).isEmpty { return false }
+        let answerUnhelpful = Self.unhelpful.matches(a)
+            || (Self.asksForNumber.matches(q) && !a.contains(where: \.isNumber))
+        let cue = Self.repeatCue.matches(r)
+        // After a refusal or a failure, asking about the same thing again in other words.
+        if Self.refusal.matches(a) && (dice >= 0.15 || covered >= 0.3) { return true }
         if dice >= 0.75 { return true }
         if dice >= 0.5 && (answerUnhelpful || cue || covered >= 0.8) { return true }
-        if covered >= 0.6 && cue { return true }
+        if answerUnhelpful && (dice >= 0.25 || covered >= 0.5) { return true }
+        if covered >= 0.5 && cue { return true }
         return false
+    }
+
+    func slots(_ s: String) -> Set<String> {
+        Set(Self.slotWords.allMatches(s).compactMap { m in Range(m.range, in: s).map { String(s[$0]) } })
     }
 }
 

@@ -7,7 +7,9 @@ public enum Similarity {
         "of", "to", "please", "can", "could", "you", "me", "i", "my", "do", "does", "again", "tell", "just", "so", "ok",
         "okay", "there", "here", "for", "and", "hmm", "um", "then", "now", "say", "says", "asked", "ask", "once", "more",
     ]
-    static let cjkStop: Set<Unicode.Scalar> = ["的", "了", "吗", "呢", "吧", "啊", "呀", "么", "请", "再", "一", "下", "我", "你", "问", "帮", "看", "这", "个", "那", "嘛", "哦", "喔"]
+    /// Function characters; they also split a run of CJK text, so no bigram spans them.
+    static let cjkStop: Set<Unicode.Scalar> = ["的", "了", "吗", "呢", "吧", "啊", "呀", "么", "请", "再", "一", "下", "我", "你", "问", "帮", "看",
+                                               "这", "个", "那", "嘛", "哦", "喔", "是", "什", "多", "少", "张", "能", "可", "以", "给", "啥", "呐", "哪", "有"]
 
     /// Tokens: lower-cased words for Latin text, unigrams and bigrams for runs of CJK characters.
     public static func tokens(_ text: String) -> [String] {
@@ -23,17 +25,16 @@ public enum Similarity {
             }
         }
         func flushCJK() {
-            let run = cjkRun.filter { !cjkStop.contains($0) }
-            for c in run { out.append(String(c)) }
-            if run.count >= 2 {
-                for i in 0..<(run.count - 1) { out.append(String(run[i]) + String(run[i + 1])) }
+            for c in cjkRun { out.append(String(c)) }
+            if cjkRun.count >= 2 {
+                for i in 0..<(cjkRun.count - 1) { out.append(String(cjkRun[i]) + String(cjkRun[i + 1])) }
             }
             cjkRun = []
         }
         for u in norm.unicodeScalars {
             if TextNormalizer.isCJK(u) {
                 flushWord()
-                cjkRun.append(u)
+                if cjkStop.contains(u) { flushCJK() } else { cjkRun.append(u) }
             } else if TextNormalizer.isWordScalar(u) || u == "$" || u == "." && !word.isEmpty {
                 flushCJK()
                 word.unicodeScalars.append(u)
