@@ -1,1 +1,224 @@
-// placeholder
+import FlywheelCore
+import FlywheelLLM
+import FlywheelStore
+import Foundation
+
+/// FlywheelAnalyze turns stored conversations into signals and training samples:
+/// completed sessions -> `SessionAnalyzer` -> signals and implicit-correction samples; explicit feedback ->
+/// samples; then, when an LLM is configured, corrections the rules could not resolve go to the LLM.
+/// Every write is idempotent, so the job can run again at any time.
+public struct AnalysisOptions: Sendable {
+    /// A session without `session_end` counts as complete after this much silence.
+    public var idleMs: Int64 = 30 * 60 * 1000
+    public var slowMs = 15_000
+    /// Re-examine sessions already analysed.
+    public var all = false
+    public var sessionBatch = 500
+    /// At most this many LLM extractions per run.
+    public var llmLimit = 200
+    public var retryFailedLLM = false
+    public var now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+
+    public init() {}
+}
+
+public struct AnalysisSummary: Sendable {
+    public var sessions = 0
+    public var openSessions = 0
+    public var newSignals = 0
+    public var newErrorLogSignals = 0
+    public var newSamples = 0
+    public var newFeedbackSamples = 0
+    public var llmAttempts = 0
+    public var llmResolved = 0
+    public var llmUngrounded = 0
+    public var llmNoAnswer = 0
+    public var llmFailures = 0
+}
+
+public final class AnalysisJob {
+    let store: Store
+    let llm: ChatCompleting?
+    let llmModel: String?
+    let options: AnalysisOptions
+    let analyzer: SessionAnalyzer
+
+    public init(store: Store, llm: ChatCompleting? = nil, llmModel: String? = nil, options: AnalysisOptions = AnalysisOptions()) {
+        self.store = store
+        self.llm = llm
+        self.llmModel = llmModel
+        self.options = options
+        self.analyzer = SessionAnalyzer(slowMs: options.slowMs)
+    }
+
+    public func run(progress: (String) -> Void = { _ in }) throws -> AnalysisSummary {
+        var summary = AnalysisSummary()
+        let now = options.now
+        if options.all { try store.resetAnalysis() }
+        let idleBefore = now - options.idleMs
+        while true {
+            let ids = try store.sessionsToAnalyze(idleBefore: idleBefore, limit: options.sessionBatch)
+            if ids.isEmpty { break }
+            for id in ids {
+                let (signals, samples) = try analyze(sessionID: id)
+                let written = try store.recordAnalysis(sessionID: id, signals: signals, samples: samples, now: now)
+                summary.sessions += 1
+                summary.newSignals += written.signals
+                summary.newSamples += written.samples
+            }
+            progress("analysed \(summary.sessions) sessions")
+        }
+        summary.openSessions = try store.openSessionCount(idleBefore: idleBefore)
+        summary.newErrorLogSignals = try store.recordErrorLogSignals(now: now)
+        summary.newSignals += summary.newErrorLogSignals
+        summary.newFeedbackSamples = try sampleExplicitFeedback(now: now)
+        summary.newSamples += summary.newFeedbackSamples
+        if let llm { try runLLM(llm, summary: &summary, progress: progress) }
+        return summary
+    }
+
+    /// Signals and implicit-correction samples for one session.
+    func analyze(sessionID: String) throws -> ([NewSignal], [NewSample]) {
+        let stored = try store.turns(sessionID: sessionID)
+        let turns = stored.map { ConversationTurn(role: $0.role, content: $0.content, requestID: $0.requestID, responseMs: $0.responseMs, turnID: $0.id) }
+        var signals: [NewSignal] = []
+        var samples: [NewSample] = []
+        for s in analyzer.analyze(turns) {
+            let answer = stored[s.answerIndex]
+            let requestID = answer.requestID ?? "\(sessionID)#\(answer.turnIndex)"
+            signals.append(NewSignal(sessionID: sessionID, requestID: requestID, kind: s.kind, confidence: s.confidence, rule: s.rule,
+                                     evidence: s.evidence, evidenceTurnID: s.evidenceIndex.map { stored[$0].id }))
+            guard s.kind == .correction else { continue }
+            let question = (0..<s.answerIndex).last { stored[$0].role == .user }.map { stored[$0] }
+            let correct = s.correctAnswer
+            let extraction = "{\"method\":\"rules\",\"rule\":\(jsonQuoted(s.rule)),\"answer\":\(correct.map(jsonQuoted) ?? "null")}"
+            samples.append(NewSample(
+                source: .implicitCorrection, quality: .medium, state: correct == nil ? .needsAnswer : .pending,
+                taskType: answer.taskType ?? "vqa", question: question?.content, wrongAnswer: answer.content, correctAnswer: correct,
+                category: Taxonomy.classify(question: question?.content, wrong: answer.content, correct: correct),
+                sessionID: sessionID, requestID: requestID, questionTurnID: question?.id, answerTurnID: answer.id,
+                imageID: imageID(before: s.answerIndex, in: stored), signalKindForLink: .correction, evidence: s.evidence,
+                extraction: extraction, model: answer.model, promptVersion: answer.promptVersion))
+        }
+        return (signals, samples)
+    }
+
+    /// The image the user was asking about: the latest user turn with an image at or before the answer.
+    func imageID(before index: Int, in turns: [StoredTurn]) -> Int64? {
+        (0..<min(index + 1, turns.count)).reversed().lazy.compactMap { turns[$0].role == .user ? turns[$0].imageID : nil }.first
+    }
+
+    /// Explicit corrections become high-quality samples; thumbs-down without any correction become
+    /// low-quality samples waiting for an answer.
+    func sampleExplicitFeedback(now: Int64) throws -> Int {
+        var total = 0
+        while true {
+            let pending = try store.feedbackNeedingSamples(limit: 500)
+            if pending.isEmpty { break }
+            var samples: [NewSample] = []
+            for f in pending {
+                var image = f.question?.imageID
+                if image == nil, let sid = f.sessionID ?? f.question?.sessionID {
+                    let turns = try store.turns(sessionID: sid)
+                    if let idx = turns.firstIndex(where: { $0.id == f.answer?.id }) { image = imageID(before: idx, in: turns) }
+                }
+                let isCorrection = f.kind == .correction
+                let correct = isCorrection ? f.correctedResponse : nil
+                samples.append(NewSample(
+                    source: isCorrection ? .userCorrection : .thumbsDown, quality: isCorrection ? .high : .low,
+                    state: correct == nil ? .needsAnswer : .pending, taskType: f.answer?.taskType ?? "vqa",
+                    question: f.question?.content, wrongAnswer: f.answer?.content, correctAnswer: correct,
+                    category: Taxonomy.classify(question: f.question?.content, wrong: f.answer?.content, correct: correct),
+                    sessionID: f.sessionID ?? f.answer?.sessionID, requestID: f.requestID, questionTurnID: f.question?.id,
+                    answerTurnID: f.answer?.id, imageID: image, feedbackID: f.feedbackID,
+                    evidence: isCorrection ? "user correction: \(f.correctedResponse ?? "")" : "thumbs down",
+                    extraction: nil, model: f.answer?.model, promptVersion: f.answer?.promptVersion))
+            }
+            let inserted = try store.insertSamples(samples, now: now)
+            total += inserted
+            if inserted == 0 { break }  // nothing new could be written: stop rather than loop
+        }
+        return total
+    }
+
+    /// Sends corrections the rules could not resolve to the LLM, one at a time. Failures are recorded on
+    /// the sample and the run goes on.
+    func runLLM(_ llm: ChatCompleting, summary: inout AnalysisSummary, progress: (String) -> Void) throws {
+        let samples = try store.samplesForLLM(limit: options.llmLimit, retryFailed: options.retryFailedLLM)
+        for sample in samples {
+            summary.llmAttempts += 1
+            let outcome = extract(sample, using: llm)
+            switch outcome.status {
+            case "ok": summary.llmResolved += 1
+            case "ungrounded": summary.llmUngrounded += 1
+            case "failed", "unparseable": summary.llmFailures += 1
+            default: summary.llmNoAnswer += 1
+            }
+            let grounded = outcome.status == "ok"
+            let category = grounded ? Taxonomy.classify(question: sample.question, wrong: sample.wrongAnswer, correct: outcome.answer) : nil
+            try store.recordExtraction(sampleID: sample.id, extraction: outcome.json(previous: sample.extraction, model: llmModel, at: options.now),
+                                       correctAnswer: grounded ? outcome.answer : nil, category: category, now: options.now)
+            if summary.llmAttempts % 10 == 0 { progress("LLM extraction \(summary.llmAttempts)/\(samples.count)") }
+        }
+    }
+
+    struct LLMOutcome {
+        var status: String
+        var answer: String?
+        var confidence: Double?
+        var error: String?
+
+        func json(previous: String?, model: String?, at: Int64) -> String {
+            var fields = ["\"status\":\(jsonQuoted(status))", "\"answer\":\(answer.map(jsonQuoted) ?? "null")",
+                          "\"grounded\":\(status == "ok")", "\"at\":\(at)"]
+            if let confidence { fields.append("\"confidence\":\(confidence)") }
+            if let model { fields.append("\"model\":\(jsonQuoted(model))") }
+            if let error { fields.append("\"error\":\(jsonQuoted(String(error.prefix(300))))") }
+            let llm = "{" + fields.joined(separator: ",") + "}"
+            // Keep what the rules recorded, and add (or replace) the llm attempt.
+            var base = "{\"method\":\"rules\""
+            if let previous, let v = try? JSONParser.parse(previous), case .object(let pairs) = v {
+                base = "{" + pairs.filter { $0.0 != "llm" }.map { "\(jsonQuoted($0.0)):\(encode($0.1))" }.joined(separator: ",")
+            }
+            return base + (base == "{" ? "" : ",") + "\"llm\":\(llm)}"
+        }
+    }
+
+    func extract(_ sample: SampleRow, using llm: ChatCompleting) -> LLMOutcome {
+        guard let sessionID = sample.sessionID, let turns = try? store.turns(sessionID: sessionID) else {
+            return LLMOutcome(status: "failed", error: "conversation not found")
+        }
+        let conversation = turns.map { ConversationTurn(role: $0.role, content: $0.content, requestID: $0.requestID, turnID: $0.id) }
+        let answerIndex = turns.firstIndex { $0.requestID == sample.requestID && $0.role == .assistant } ?? 0
+        let reply: String
+        do {
+            reply = try llm.complete(system: CorrectionPrompt.system,
+                                     user: CorrectionPrompt.user(conversation: conversation, question: sample.question, wrongAnswer: sample.wrongAnswer))
+        } catch {
+            return LLMOutcome(status: "failed", error: "\(error)")
+        }
+        guard let parsed = CorrectionPrompt.parse(reply) else {
+            return LLMOutcome(status: "unparseable", error: "no JSON object in reply: \(reply.prefix(200))")
+        }
+        guard parsed.hasClearCorrection != false, let answer = parsed.correctAnswer else {
+            return LLMOutcome(status: "no_correction", answer: parsed.correctAnswer)
+        }
+        // Small models invent answers: only an answer the conversation supports is used.
+        if Grounding.isGrounded(answer, in: conversation, afterAnswerAt: answerIndex) {
+            return LLMOutcome(status: "ok", answer: answer, confidence: 0.7)
+        }
+        return LLMOutcome(status: "ungrounded", answer: answer, confidence: 0.1)
+    }
+}
+
+/// JSON text for a parsed value (used to carry earlier extraction fields through).
+func encode(_ v: JSONValue) -> String {
+    switch v {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .number(let d): return d == Double(Int64(exactly: d) ?? 0) && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+    case .string(let s): return jsonQuoted(s)
+    case .array(let items): return "[" + items.map(encode).joined(separator: ",") + "]"
+    case .object(let pairs): return "{" + pairs.map { "\(jsonQuoted($0.0)):\(encode($0.1))" }.joined(separator: ",") + "}"
+    }
+}

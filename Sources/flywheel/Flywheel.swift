@@ -7,7 +7,8 @@ struct Flywheel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flywheel",
         abstract: "Turn what users of a multimodal AI product say and do into reviewed training data.",
-        subcommands: [IngestCommand.self, QuarantineCommand.self, StatsCommand.self, DemoCommand.self])
+        subcommands: [IngestCommand.self, AnalyzeCommand.self, SignalsCommand.self, SamplesCommand.self, QuarantineCommand.self,
+                      StatsCommand.self, EvalSignalsCommand.self, DemoCommand.self])
 }
 
 /// `--db` on every command; else FLYWHEEL_DB; else the XDG data directory.

@@ -19,7 +19,7 @@ public struct ReplyAssessment: Equatable, Sendable {
 public enum ReplyRules {
     // Idioms that contain cue-like words but say nothing about the answer being wrong.
     static let neutralIdioms = Pattern(
-        #"\b(not bad|no worries|no problem|not a problem|nothing else|no,? thanks?( you)?|no need|never ?mind|no rush|not sure|i'm not sure|why not|that's all|that's everything|that's it,? thanks|no more questions?|not at all|i know|i see|no doubt|not yet|no idea|nothing wrong|wrong way|wrong side|it's fine|that's fine|it's ok|it's okay|no,? that's it)\b|没错|不错|对不起|不客气|错过|不用了|不用谢|不好意思|没问题|不知道|不太清楚|不太懂|不是很|没有别的|没别的|不要紧|不太确定|不太明白|对对|对的|是的|不对称|错综|对不对|是不是|对吧|不对劲|错误码|报错|出错|我也觉得"#)
+        #"\b(not bad|no worries|no problem|not a problem|nothing else|no,? thanks?( you)?|no need|never ?mind|no rush|not sure|i'm not sure|why not|that's all|that's everything|that's it,? thanks|no more questions?|not at all|i know|i see|no doubt|not yet|no idea|nothing wrong|wrong way|wrong side|it's fine|that's fine|it's ok|it's okay|no,? that's it)\b|没错|不错|对不起|不客气|错过|不用了|不用谢|不好意思|没问题|不知道|不太清楚|不太懂|不是很|没有别的|没别的|不要紧|不太确定|不太明白|(?<!不)对对|(?<!不)对的|(?<!不)是的|不对称|错综|对不对|是不是|(?<!不)对吧|不对劲|错误码|报错|出错|我也觉得|不是什么大事|没事了?|没什么|\b(all good|all set|that's right|exactly right|spot on)\b"#)
     // The user's own mistake: their question, their photo, their button.
     static let selfError = Pattern(
         #"\bi (typed|said|meant|asked|sent|wrote|pressed|uploaded|attached|picked|chose|gave|misspoke|mistyped|clicked|tapped|misread|read it wrong)\b|\bi('ve| have) (sent|uploaded|attached|typed)\b|\bmy (mistake|bad|typo|fault|error)\b|\bwrong (button|photo|picture|image|pic|file|key|one i sent|receipt i|attachment|chat|window)\b|\bignore (that|this|it|my)\b|\bi('m| am) asking\b|\bi asked (about|for)\b|\bi want(ed)? (to know|the)\b|我(刚才|刚刚)?(说|打|问|写|发|输|输入|拍|传|选|按|点|看|读)错|是我(看|读|弄|搞)?错|我的错|我是问|我想问|我问的是|我要问|我要的是|发错|打错字|传错|拍错|问错"#)
@@ -36,10 +36,17 @@ public enum ReplyRules {
     static let strongEN = Pattern(
         #"\b(wrong|incorrect|inaccurate|misread|mistaken|not right|not correct|not quite right|that's not it|not what it says|read it wrong|off by|nope|nah|not even close|that's not true|false|backwards|mixed up|mixed them up|swapped|the other way around|doesn't look right|doesn't seem right|that's off|way off|not it)\b"#)
     static let strongZH = Pattern(#"不对|错了|错啦|错的|错喽|错咯|搞错|弄错|看错|读错|认错|识别错|算错|写错|答错|说错|数错|有误|不准确|不正确|不准|瞎说|胡说|乱说|才对|反了|颠倒|不是这么写|不是这样|答案有问题|你这.{0,4}有问题"#)
+    static let strongLeadZH = Pattern(#"(?:明明是|其实是|实际上是|正确的是|应该是)\s*([^,.!?;]{1,12})"#)
     static let leadingNo = Pattern(#"^\W*((lol|haha|hmm+|um+|uh+|well|oh|ah)\W+)?((no|nope|nah)\b|不是|不\W|不$)"#)
-    static let assertion = Pattern(#"\b(it's|that's|it says|should be|they're|there are|there's)\b|是"#)
+    static let assertion = Pattern(#"\b(it's|that's|it says|should be|they're|there are|there's)\b|(?<!不)是"#)
     static let valueLead = Pattern(
         #"^\W*it's\b|\b(should be|it's actually|actually,? it's|actually says|it says|it reads|says|is actually|close,? but|almost,? (it's)?|(total|amount|sum|number|date|price|reading|name|time|year|code|plate|word|text|it|that|this|the \w+) (is|was|reads|says|should be))\b|应该是|应为|明明是|其实是|实际是|实际上是|正确的是|写的是|上面写的是|差一点|差点|少了|多了|漏了|不止|是[^,.!?]{1,20}不是|不是[^,.!?]{1,20},?(是|而是)"#)
+    // The answer broke the requested format: "that's not JSON", "我要的是JSON", "请只返回JSON".
+    static let formatComplaint = Pattern(
+        #"\b(not|isn't|wasn't|asked for|wanted|only|just|said)\b.{0,12}\bjson\b|\bjson\b.{0,10}\b(only|please)\b|(要的是|只返回|只要|不是|说了)\s*json|json\s*(啊|呀|!)"#)
+    static let mentionsFormat = Pattern(#"\bjson\b|格式"#)
+    static let thanks = Pattern(#"谢谢|多谢|\b(thanks|thank you|thx|cheers)\b"#)
+    static let whQuestion = Pattern(#"\b(how|what|what's|which|when|where|who|why)\b|多少|几|什么|哪|谁|怎么|为什么|如何"#)
     static let backReference = Pattern(
         #"\b(earlier|before|previous|previously|first one|first answer|you said|you gave|you told me|last answer|the one before|above|by the way|btw)\b|刚才|刚刚|之前|前面|上面那个|第一个|你说的|你刚说|上一个|另外"#)
     static let stillWrong = Pattern(#"\bstill\b|还是(不对|错)|仍然|又错"#)
@@ -49,9 +56,15 @@ public enum ReplyRules {
         #"(?:是|应该是|明明是|says|it's|is|reads)\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而)?(?:不是\s*|not\s+)([^,.!?;]{1,24})|不是\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而是|是)\s*([^,.!?;]{1,24})"#)
 
     /// Classifies `reply` (a user turn) against the assistant `answer` just before it.
-    public static func assess(reply: String, answer: String) -> ReplyAssessment {
+    public static func assess(reply: String, answer: String, question askedQuestion: String? = nil) -> ReplyAssessment {
         let raw = TextNormalizer.normalize(reply)
         let refersBack = backReference.matches(raw)
+        // A complaint about format: explicit ("I asked for JSON"), or a format demand after a question that
+        // already asked for it. A first request for JSON is a new question, not a correction.
+        let askedForFormat = askedQuestion.map { mentionsFormat.matches(TextNormalizer.normalize($0)) } ?? false
+        if !Taxonomy.isJSON(answer) && (formatComplaint.matches(raw) || (askedForFormat && mentionsFormat.matches(raw))) {
+            return ReplyAssessment(kind: .correction, rule: "format_violation", confidence: 0.85, refersBack: refersBack)
+        }
         let aboutAssistant = assistantAgent.matches(raw)
         if otherParty.matches(raw) && !aboutAssistant { return .none("other_party") }
         if selfError.matches(raw) && !aboutAssistant { return .none("self_error") }
@@ -71,6 +84,9 @@ public enum ReplyRules {
             ReplyAssessment(kind: kind, rule: rule, confidence: confidence, refersBack: refersBack, stillWrong: stillWrong.matches(raw))
         }
         if text.trimmingCharacters().isEmpty || isClosing(text) { return .none("neutral") }
+        // "nope, all good": the no belongs to the polite phrase.
+        if text != raw && Pattern(#"^\W*(no|nope|nah)\W*$"#).matches(text) { return .none("polite_no") }
+        if thanks.matches(text) && !strongZH.matches(text) && !strongEN.matches(text) && !otherValue { return .none("thanks") }
         // A bare "no"/"nope" answers the assistant's own question ("Anything else?") when it asked one.
         if answerAskedUser && leadingNo.matches(text) && !otherValue && !strongZH.matches(text)
             && !Pattern(#"\b(wrong|incorrect|misread)\b"#).matches(text) {
@@ -91,7 +107,10 @@ public enum ReplyRules {
         }
         if isQuestion {
             // Questions that doubt or offer another value count only if the assistant then revises.
-            if doubt.matches(text) || otherValue || negatesAnswerValue || contrast { return make(.doubt, "doubt", 0.5) }
+            // A new question that carries its own numbers ("上个月是35401,用了多少?") is a follow-up, not doubt.
+            if doubt.matches(text) || negatesAnswerValue || contrast || (otherValue && !whQuestion.matches(text)) {
+                return make(.doubt, "doubt", 0.5)
+            }
             if !answerValues.isEmpty && !replyValues.intersection(answerValues).isEmpty && text.count <= 16 {
                 return make(.doubt, "echo_question", 0.5)  // "嗯?87?" / "41?"
             }
@@ -99,8 +118,11 @@ public enum ReplyRules {
         }
         if contrast { return make(.correction, "contrast_negates_answer", 0.9) }
         if valueLead.matches(text) && otherValue { return make(.correction, "states_other_value", 0.9) }
+        if let stated = strongLeadZH.capture(text), !answerNorm.contains(stated.trimmingCharacters()) {
+            return make(.correction, "states_other_value", 0.85)  // "这明明是六边形"
+        }
         if leadingNo.matches(text) && (otherValue || negatesAnswerValue || assertion.matches(text)) { return make(.correction, "no_with_other_value", 0.9) }
-        if Pattern(#"^\W*(no|nope|nah|不|不是)\W*$"#).matches(text) { return make(.correction, "bare_no", 0.8) }
+        if Pattern(#"^\W*(no|nope|nah|不|不是)\W*$"#).matches(text) && text == raw { return make(.correction, "bare_no", 0.8) }
         if negatesAnswerValue { return make(.correction, "negates_answer_value", 0.85) }
         if doubt.matches(text) {
             if otherValue && Pattern(#"\b(look again|look closer|check again)\b|再看|仔细看"#).matches(text) {

@@ -72,10 +72,12 @@ public struct SessionAnalyzer: Sendable {
             }
             guard let r = reply(to: a) else { continue }
             let replyText = turns[r].content
-            let assessment = ReplyRules.assess(reply: replyText, answer: turns[a].content)
+            let q = question(for: a)
+            let assessment = ReplyRules.assess(reply: replyText, answer: turns[a].content, question: q.map { turns[$0].content })
 
-            // Repeated question: the reply asks the question of this answer again.
-            if let q = question(for: a), isRepeat(question: turns[q].content, answer: turns[a].content, reply: replyText) {
+            // Repeated question: the reply asks the question of this answer again (a format complaint is a
+            // correction, not a repeat).
+            if let q, assessment.rule != "format_violation", isRepeat(question: turns[q].content, answer: turns[a].content, reply: replyText) {
                 signals.append(DetectedSignal(kind: .repeatedQuestion, answerIndex: a, confidence: 0.8, rule: "similar_question",
                                               evidence: replyText, evidenceIndex: r, correctAnswer: nil))
             }
@@ -95,7 +97,11 @@ public struct SessionAnalyzer: Sendable {
                 let target = assessment.stillWrong ? a : chooseTarget(
                     answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText, refersBack: assessment.refersBack,
                     alreadyCorrected: Set(corrections.keys), turns: turns, question: question)
-                let extracted = AnswerExtractor.extract(reply: replyText, answer: turns[target].content)
+                var extracted = AnswerExtractor.extract(reply: replyText, answer: turns[target].content)
+                if assessment.rule == "format_violation" {
+                    // The right answer to a format complaint is the assistant's next answer, if it is in the format.
+                    extracted = nextAnswer(after: r).map { turns[$0].content }.flatMap { Taxonomy.isJSON($0) ? $0 : nil }
+                }
                 let s = DetectedSignal(kind: .correction, answerIndex: target, confidence: target == a ? assessment.confidence : assessment.confidence * 0.9,
                                        rule: target == a ? assessment.rule : assessment.rule + "+earlier_answer",
                                        evidence: replyText, evidenceIndex: r, correctAnswer: extracted)

@@ -3,8 +3,12 @@ import Foundation
 /// Small helpers for regular expressions compiled once.
 struct Pattern: @unchecked Sendable {
     let regex: NSRegularExpression
+    /// `\\b` means an ASCII word boundary here: ICU counts CJK characters as word characters, so its own `\\b`
+    /// finds no boundary in "wrong啦" or "no啦".
     init(_ pattern: String, caseSensitive: Bool = false) {
-        regex = try! NSRegularExpression(pattern: pattern, options: caseSensitive ? [] : [.caseInsensitive])
+        let ascii = #"(?:(?<![A-Za-z0-9'])(?=[A-Za-z0-9'])|(?<=[A-Za-z0-9'])(?![A-Za-z0-9']))"#
+        let rewritten = pattern.replacingOccurrences(of: #"\b"#, with: ascii)
+        regex = try! NSRegularExpression(pattern: rewritten, options: caseSensitive ? [] : [.caseInsensitive])
     }
     func matches(_ s: String) -> Bool {
         regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
@@ -50,8 +54,13 @@ public enum Values {
         let lower = folded.lowercased()
         for c in zhColours where lower.contains(c + "色") || lower.contains(c + "的") { out.insert("colour:" + colourKey(c)) }
         for c in enColours where containsWord(lower, c) { out.insert("colour:" + colourKey(c)) }
+        for (zh, en) in shapes where lower.contains(zh) || containsWord(lower, en) { out.insert("shape:" + en) }
         return out
     }
+
+    static let shapes = [("圆形", "circle"), ("正方形", "square"), ("方形", "square"), ("长方形", "rectangle"), ("矩形", "rectangle"),
+                         ("三角形", "triangle"), ("五边形", "pentagon"), ("六边形", "hexagon"), ("八边形", "octagon"),
+                         ("星形", "star"), ("心形", "heart"), ("椭圆", "oval"), ("菱形", "diamond")]
 
     static func canonicalNumber(_ s: String) -> String {
         var t = s.filter { !"$¥€£".contains($0) }
