@@ -54,10 +54,11 @@ let package = Package(
         .testTarget(
             name: "FlywheelIngestTests",
             dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "FlywheelLLMTests", dependencies: ["FlywheelLLM", "FlywheelCore"]),
+        .target(name: "FlywheelTestSupport", path: "Tests/Support"),
+        .testTarget(name: "FlywheelLLMTests", dependencies: ["FlywheelLLM", "FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(
             name: "FlywheelAnalyzeTests",
-            dependencies: ["FlywheelAnalyze", "FlywheelStore", "FlywheelIngest", "FlywheelLLM", "FlywheelCore",
+            dependencies: ["FlywheelAnalyze", "FlywheelStore", "FlywheelIngest", "FlywheelLLM", "FlywheelCore", "FlywheelTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore"]),
     ],

@@ -154,7 +154,8 @@ struct EvalSignalsCommand: ParsableCommand {
                 }
             }
             print(t.render())
-            print("answer extraction: \(ours.extractionExact)/\(ours.extractionTotal) detected corrections with a labelled answer extracted exactly")
+            print("answer extraction: \(ours.extractionExact)/\(ours.extractionTotal) detected corrections with a labelled answer extracted exactly; "
+                  + "\(ours.extractionSpurious)/\(ours.extractionNoAnswerTotal) without a stated answer got one anyway")
             if verbose { for m in ours.mistakes { print("  " + m) } }
         }
     }

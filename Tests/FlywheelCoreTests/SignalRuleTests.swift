@@ -113,5 +113,7 @@ func corrections(_ turns: [ConversationTurn]) -> [DetectedSignal] {
         #expect(Taxonomy.classify(question: "这个标志是什么意思?", wrong: "禁止停车", correct: "禁止鸣笛") == .knowledgeError)
         #expect(Taxonomy.classify(question: "什么颜色?", wrong: "红色", correct: "蓝色") == .visualUnderstandingError)
         #expect(Taxonomy.classify(question: "total?", wrong: "78.40", correct: "78.4") == .visualUnderstandingError)
+        #expect(Taxonomy.classify(question: "What does the sign say?", wrong: "It says STOP.", correct: "SHOP") == .visualUnderstandingError)
+        #expect(Taxonomy.classify(question: "这个数字是多少?", wrong: "总金额是87元", correct: "78元") == .numberMisread)
     }
 }

@@ -45,6 +45,7 @@ public enum AnswerExtractor {
         var t = Substring(s)
         while let l = t.last, trailingParticles.contains(l) { t.removeLast() }
         while let f = t.first, f == " " || f == "\"" || f == "'" || f == ":" { t.removeFirst() }
+        if t.hasPrefix("是") && t.count > 1 { t.removeFirst() }
         let lower = t.lowercased()
         for prefix in ["the ", "a ", "an "] where lower.hasPrefix(prefix) && t.count > prefix.count + 1 {
             t = t.dropFirst(prefix.count)
@@ -59,12 +60,13 @@ public enum AnswerExtractor {
     static func isMeaningful(_ s: String) -> Bool {
         let l = s.lowercased()
         if meaningless.contains(l) { return false }
-        if l.hasPrefix("not ") || l.hasPrefix("wrong") || l.contains("?") || l.hasPrefix("不") || l.hasPrefix("你") || l.hasPrefix("我") { return false }
+        if l.hasPrefix("not ") || l.hasPrefix("wrong") || l.contains("?") || l.hasPrefix("不") || l.hasPrefix("你") || l.hasPrefix("我")
+            || l.hasPrefix("这") || l.hasPrefix("那") || ["like this", "like that", "such"].contains(l) { return false }
         if l.split(separator: " ").count > 5 { return false }
         return true
     }
 
-    static let valuePattern = Pattern(#"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?|\d+(?:-\d+)+|[$¥€£]?\d+(?:[.,]\d+)*%?(?:\s?(?:元|块|(?i:kwh|km|kg)|%))?|\b[A-Z][A-Z0-9]{1,}(?:\s+[A-Z0-9]{2,})*\b|[红橙黄绿青蓝紫黑白灰粉棕金银]色|(?i:\b(?:red|orange|yellow|green|cyan|blue|purple|black|white|grey|gray|pink|brown|gold|silver)\b)"#, caseSensitive: true)
+    static let valuePattern = Pattern(#"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\d{1,2}:\d{2}(?::\d{2})?|\d+(?:-\d+)+|[$¥€£]?\d+(?:[.,]\d+)*%?(?:\s?(?:元|块|(?i:kwh|km|kg)|%))?|\b[A-Z][A-Z0-9]{1,}(?:\s+[A-Z0-9]{2,})*\b|[红橙黄绿青蓝紫黑白灰粉棕金银]色|(?i:\b(?:red|orange|yellow|green|cyan|blue|purple|black|white|grey|gray|pink|brown|gold|silver)\b)"#, caseSensitive: true)
 
     static func valueSpans(_ s: String) -> [String] {
         valuePattern.allMatches(s).compactMap { m in Range(m.range, in: s).map { String(s[$0]) } }

@@ -71,6 +71,9 @@ public struct EvaluationReport: Sendable {
     /// Corrections with a labelled answer where the extractor returned exactly that answer.
     public var extractionExact = 0
     public var extractionTotal = 0
+    /// Corrections labelled with no stated answer where the extractor still returned one.
+    public var extractionSpurious = 0
+    public var extractionNoAnswerTotal = 0
     /// Human-readable lines for every miss, for tuning.
     public var mistakes: [String] = []
 }
@@ -93,6 +96,13 @@ public enum SignalEvaluation {
                     report.extractionTotal += 1
                     if let got = p.answer, normalizeAnswer(got) == normalizeAnswer(gold) { report.extractionExact += 1 } else {
                         report.mistakes.append("\(conv.id) answer \(k): extracted \(p.answer.map { "\"\($0)\"" } ?? "nothing"), labelled \"\(gold)\"")
+                    }
+                }
+                if label.correction && label.correctAnswer == nil && p.correction {
+                    report.extractionNoAnswerTotal += 1
+                    if let got = p.answer {
+                        report.extractionSpurious += 1
+                        report.mistakes.append("\(conv.id) answer \(k): extracted \"\(got)\" where no answer is stated")
                     }
                 }
                 if p.correction != label.correction || p.repeated != label.repeatedQuestion {

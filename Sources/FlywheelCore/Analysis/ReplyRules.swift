@@ -19,10 +19,10 @@ public struct ReplyAssessment: Equatable, Sendable {
 public enum ReplyRules {
     // Idioms that contain cue-like words but say nothing about the answer being wrong.
     static let neutralIdioms = Pattern(
-        #"\b(not bad|no worries|no problem|not a problem|nothing else|no,? thanks?( you)?|no need|never ?mind|no rush|not sure|i'm not sure|why not|that's all|that's everything|that's it,? thanks|no more questions?|not at all|i know|i see|no doubt|not yet|no idea|nothing wrong|wrong way|wrong side|it's fine|that's fine|it's ok|it's okay|no,? that's it)\b|没错|不错|对不起|不客气|错过|不用了|不用谢|不好意思|没问题|不知道|不太清楚|不太懂|不是很|没有别的|没别的|不要紧|不太确定|不太明白|(?<!不)对对|(?<!不)对的|(?<!不)是的|不对称|错综|对不对|是不是|(?<!不)对吧|不对劲|错误码|报错|出错|我也觉得|不是什么大事|没事了?|没什么|\b(all good|all set|that's right|exactly right|spot on)\b"#)
+        #"\b(not bad|no worries|no problem|not a problem|nothing else|no,? thanks?( you)?|no need|never ?mind|no rush|not sure|i'm not sure|why not|that's all|that's everything|that's it,? thanks|no more questions?|not at all|i know|i see|no doubt|not yet|no idea|nothing wrong|wrong way|wrong side|it's fine|that's fine|it's ok|it's okay|no,? that's it|not right now|right now|not wrong|not terrible|not too bad|looks right|rest looks right|别的都对|其他都对|其余都对)\b|没错|不错|对不起|不客气|错过|不用了|不用谢|不好意思|没问题|不知道|不太清楚|不太懂|不是很|没有别的|没别的|不要紧|不太确定|不太明白|(?<!不)对对|(?<!不)对的|(?<!不)是的|不对称|错综|对不对|是不是|(?<!不)对吧|不对劲|错误码|报错|出错|我也觉得|不是什么大事|没事了?|没什么|\b(all good|all set|that's right|exactly right|spot on)\b"#)
     // The user's own mistake: their question, their photo, their button.
     static let selfError = Pattern(
-        #"\bi (typed|said|meant|asked|sent|wrote|pressed|uploaded|attached|picked|chose|gave|misspoke|mistyped|clicked|tapped|misread|read it wrong)\b|\bi('ve| have) (sent|uploaded|attached|typed)\b|\bmy (mistake|bad|typo|fault|error)\b|\bwrong (button|photo|picture|image|pic|file|key|one i sent|receipt i|attachment|chat|window)\b|\bignore (that|this|it|my)\b|\bi('m| am) asking\b|\bi asked (about|for)\b|\bi want(ed)? (to know|the)\b|我(刚才|刚刚)?(说|打|问|写|发|输|输入|拍|传|选|按|点|看|读)错|是我(看|读|弄|搞)?错|我的错|我是问|我想问|我问的是|我要问|我要的是|发错|打错字|传错|拍错|问错"#)
+        #"\bi (typed|said|meant|asked|sent|wrote|pressed|uploaded|attached|picked|chose|gave|misspoke|mistyped|clicked|tapped|misread|read it wrong)\b|\bi('ve| have) (sent|uploaded|attached|typed)\b|\bmy (mistake|bad|typo|fault|error)\b|\bwrong (button|photo|picture|image|pic|file|key|one i sent|receipt i|attachment|chat|window)\b|\bignore (that|this|it|my)\b|\bi('m| am) asking\b|\bi (was|went|got|took|am|'m|picked|grabbed|boarded|parked)\b.{0,30}\bwrong\b|\bi asked (about|for)\b|\bi want(ed)? (to know|the)\b|我(刚才|刚刚)?(说|打|问|写|发|输|输入|拍|传|选|按|点|看|读|记|搞|弄)错|是我(看|读|弄|搞|记)?错|我的错|我是问|我是想问|我本来想问|我其实想问|我想问|我问的是|我要问|我要的是|发错|打错字|传错|拍错|问错"#)
     // Someone (or something) other than the assistant got it wrong.
     static let otherParty = Pattern(
         #"\b(cashier|clerk|store|shop|restaurant|waiter|waitress|they|them|he|she|boss|bank|driver|teacher|seller|merchant|staff|printer|machine|wife|husband|someone|somebody|guy|lady|company|landlord|accountant|colleague|friend|mom|dad|manager|sign|receipt|label|menu|document|invoice|ticket|form|tag|poster|paper|website|app)\b[^.?!]{0,40}\b(wrong|mistake|overcharged|miscounted|messed up|error|typo)|\bnot you\b|\bwrong of (them|him|her)\b|(店员|收银员|收银|老板|商家|服务员|他们|(?<!其)他|她|别人|银行|司机|卖家|餐厅|店家|店里|老公|老婆|同事|公司|打印机|机器|会计|朋友|妈|爸|价签|标签|小票|收据|发票|菜单|牌子|招牌|海报|商品|货架|系统).{0,8}(错|不对|多收|少找)|不是你|(写|印|标|打)错了吧"#)
@@ -32,11 +32,24 @@ public enum ReplyRules {
     static let redirect = Pattern(
         #"\bnot the \w+,? (the|i|but)\b|\binstead\b|\bwhat about\b|\bhow about\b|\balso\b.*\?|不是.{0,4}(我是问|我问|我想|我要)|而是问|还有一个问题"#)
     static let doubt = Pattern(
-        #"\b(are you sure|you sure|sure about that|are you certain|really|double[- ]?check|check again|look again|look closer|is it really|you positive)\b|^\W*(isn't|is it not|aren't|shouldn't|wasn't|doesn't it|don't you mean|did you mean|are you)\b|确定|真的吗|真的是|你确定|没看错吗|再看看|再看一下|再确认|仔细看看|好好看看|再仔细|是吗\?|不是.{0,10}(吧|吗)\s*\?*\s*$|好像不是|难道不是|应该是.{0,10}(吧|吗)\s*\?*\s*$"#)
+        #"\b(are you sure|you sure|sure about that|are you certain|really|double[- ]?check|check again|look again|look closer|is it really|you positive)\b|^\W*(isn't|is it not|aren't|shouldn't|wasn't|doesn't it|don't you mean|did you mean|are you)\b|\b(i could've sworn|i thought|i think|pretty sure|i'm pretty sure|seriously|no way|reread|read again)\b|^\W*\?+\W*$|^\W*再看\W*$|确定|真的吗|真的假的|真的是|你确定|没看错吗|再看看|再看一下|你看下|你看看|你再看|再确认|仔细看看|好好看看|再仔细|是吗|怎么可能|不可能|我记得|我印象中|印象中|好像是|像是|看着像|不是.{0,10}(吧|吗)\s*\?*\s*$|好像不是|难道不是|应该是.{0,10}(吧|吗)\s*\?*\s*$"#)
     static let strongEN = Pattern(
-        #"\b(wrong|incorrect|inaccurate|misread|mistaken|not right|not correct|not quite right|that's not it|not what it says|read it wrong|off by|nope|nah|not even close|that's not true|false|backwards|mixed up|mixed them up|swapped|the other way around|doesn't look right|doesn't seem right|that's off|way off|not it)\b"#)
-    static let strongZH = Pattern(#"不对|错了|错啦|错的|错喽|错咯|搞错|弄错|看错|读错|认错|识别错|算错|写错|答错|说错|数错|有误|不准确|不正确|不准|瞎说|胡说|乱说|才对|反了|颠倒|不是这么写|不是这样|答案有问题|你这.{0,4}有问题"#)
+        #"\b(wrong|incorrect|inaccurate|misread|mistaken|not right|not correct|not quite right|that's not it|not what it says|read it wrong|off by|nope|nah|not even close|that's not true|false|backwards|mixed up|mixed them up|swapped|the other way around|doesn't look right|doesn't seem right|that's off|way off|not it|not quite|are you blind|(is|are|looks|seems|was) off)\b"#)
+    static let strongZH = Pattern(#"不对|错了|错啦|错的|错喽|错咯|搞错|弄错|看错|读错|认错|识别错|算错|写错|答错|说错|数错|有误|不准确|不正确|不准|瞎说|胡说|乱说|才对|反了|颠倒|不是这么写|不是这样|答案有问题|你这.{0,4}有问题|你瞎|瞎了|眼瞎|看清楚|看仔细|(^|[^a-z\u4e00-\u9fff])错($|[^a-z过误综])"#)
     static let strongLeadZH = Pattern(#"(?:明明是|其实是|实际上是|正确的是|应该是)\s*([^,.!?;]{1,12})"#)
+    static let hedge = Pattern(#"\b(i could've sworn|i thought|i think|pretty sure|i'm pretty sure)\b|我记得|我印象中|印象中|好像是|像是|看着像"#)
+    static let partialCorrection = Pattern(#"\b(rest looks right|rest is right|everything else is right|other than that|the rest is fine)\b|别的都对|其他都对|其余都对|其它都对"#)
+    static let bareValue = Pattern(#"^[\W]*(是|it's|its|=)?\s*[$¥€£]?\d[\d.,:/-]*\s*[a-z%元块号点分度]*[\W]*$"#)
+    static let copula = Pattern(#"(?:那|这)个?是\s*([^,.!?\s]{1,12})|\b(?:that's|it's) (?:a |an |the )?([a-z][a-z]{2,20})\b"#)
+
+    /// A CJK character or an English word in common (of at least 3 letters).
+    static func sharesContent(_ a: String, _ b: String) -> Bool {
+        let aChars = Set(a.unicodeScalars.filter(TextNormalizer.isCJK)).subtracting(Similarity.cjkStop)
+        if !aChars.isDisjoint(with: Set(b.unicodeScalars.filter(TextNormalizer.isCJK))) { return true }
+        let words = { (s: String) in Set(s.split(whereSeparator: { !$0.isLetter }).map { Similarity.stem(String($0)) }.filter { $0.count >= 3 && $0.allSatisfy(\.isASCII) }) }
+        return !words(a).subtracting(Similarity.stopWords).isDisjoint(with: words(b))
+    }
+
     static let leadingNo = Pattern(#"^\W*((lol|haha|hmm+|um+|uh+|well|oh|ah)\W+)?((no|nope|nah)\b|不是|不\W|不$)"#)
     static let assertion = Pattern(#"\b(it's|that's|it says|should be|they're|there are|there's)\b|(?<!不)是"#)
     static let valueLead = Pattern(
@@ -53,7 +66,7 @@ public enum ReplyRules {
     static let question = Pattern(#"\?[!?\s]*$|吗\s*[!?]*\s*$|吧\s*[!?]*\s*$|呢\s*[!?]*\s*$"#)
     static let questionStart = Pattern(#"^\W*(is|isn't|does|doesn't|can|could|why|what|how|which|where|when|do|are|aren't|will|would|should|did|who|so|then)\b|^\W*(那|所以)"#)
     static let contrastSpans = Pattern(
-        #"(?:是|应该是|明明是|says|it's|is|reads)\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而)?(?:不是\s*|not\s+)([^,.!?;]{1,24})|不是\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而是|是)\s*([^,.!?;]{1,24})"#)
+        #"(?:是|应该是|明明是|says|it's|is|reads)\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而)?(?:不是\s*|not\s+)([^,.!?;\s]{1,24})|不是\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而是|是)\s*([^,.!?;]{1,24})"#)
 
     /// Classifies `reply` (a user turn) against the assistant `answer` just before it.
     public static func assess(reply: String, answer: String, question askedQuestion: String? = nil) -> ReplyAssessment {
@@ -92,10 +105,10 @@ public enum ReplyRules {
             && !Pattern(#"\b(wrong|incorrect|misread)\b"#).matches(text) {
             return .none("answer_to_question")
         }
+        let strong = strongZH.matches(text) || strongEN.matches(text)
         if redirect.matches(raw) && !aboutAssistant && !strongZH.matches(text) && !Pattern(#"\b(wrong|incorrect|misread)\b"#).matches(text) {
             return .none("redirect")
         }
-        let strong = strongZH.matches(text) || strongEN.matches(text)
         if strong {
             if isQuestion && !Pattern(#"\b(wrong|incorrect|misread)\b|错|不对|反了"#).matches(text) {
                 return make(.doubt, "doubt_question", 0.5)
@@ -117,18 +130,36 @@ public enum ReplyRules {
             return .none("question")
         }
         if contrast { return make(.correction, "contrast_negates_answer", 0.9) }
+        // Hedged ("I could've sworn it was 55", "我印象中是1"): doubt, which counts only if the assistant revises.
+        if hedge.matches(text) && !strong { return make(.doubt, "hedged_value", 0.5) }
+        if otherValue && partialCorrection.matches(raw) { return make(.correction, "partial_correction", 0.9) }
+        if !newValues.isEmpty && AnswerExtractor.sameShapeValue(TextNormalizer.fold(reply), answer: TextNormalizer.fold(answer)) != nil {
+            return make(.correction, "near_identical_value", 0.85)  // "135 2207 6818" after "135 2207 6618"
+        }
         if valueLead.matches(text) && otherValue { return make(.correction, "states_other_value", 0.9) }
         if let stated = strongLeadZH.capture(text), !answerNorm.contains(stated.trimmingCharacters()) {
             return make(.correction, "states_other_value", 0.85)  // "这明明是六边形"
         }
         if leadingNo.matches(text) && (otherValue || negatesAnswerValue || assertion.matches(text)) { return make(.correction, "no_with_other_value", 0.9) }
-        if Pattern(#"^\W*(no|nope|nah|不|不是)\W*$"#).matches(text) && text == raw { return make(.correction, "bare_no", 0.8) }
+        if Pattern(#"^\W*((hmm+|um+|uh+|well|lol|oh|ah|嗯|呃)\W*)?(no|nope|nah|不|不是)\W*$"#).matches(text) && text == raw {
+            return make(.correction, "bare_no", 0.8)
+        }
         if negatesAnswerValue { return make(.correction, "negates_answer_value", 0.85) }
         if doubt.matches(text) {
-            if otherValue && Pattern(#"\b(look again|look closer|check again)\b|再看|仔细看"#).matches(text) {
+            if otherValue && Pattern(#"\b(look again|look closer|check again)\b|再看|仔细看|你看下|你看看|看下"#).matches(text) {
                 return make(.correction, "look_again_with_value", 0.9)
             }
             return make(.doubt, "doubt", 0.5)
+        }
+        // Just another value ("?是97", "it's 12"), right after an answer that did not ask anything.
+        if !answerAskedUser && !newValues.isEmpty && !answerValues.isEmpty && sameKind(newValues, answerValues)
+            && bareValue.matches(text) {
+            return make(.correction, "bare_other_value", 0.8)
+        }
+        // "那是水煮鱼" after "酸菜鱼": names another thing of the same sort.
+        if let named = copula.capture(text) ?? copula.capture(text, 2), !answerNorm.contains(named.trimmingCharacters()),
+           sharesContent(named, answerNorm) {
+            return make(.correction, "names_other_thing", 0.8)
         }
         // A short statement of another value of the same kind, about the same thing: "右边是橙色" after "右边黄色".
         if !newValues.isEmpty && !answerValues.isEmpty && sameKind(newValues, answerValues) && text.count <= 30
@@ -171,7 +202,8 @@ public enum ReplyRules {
         let answerWords = Set(words(answer)).subtracting(Similarity.stopWords)
         let replyWords = Set(words(reply)).subtracting(Similarity.stopWords).subtracting(answerWords)
         for r in replyWords {
-            for a in answerWords where abs(a.count - r.count) <= 2 {
+            for a in answerWords where abs(a.count - r.count) <= 2 && Similarity.stem(a) != Similarity.stem(r)
+                && !a.hasPrefix(r) && !r.hasPrefix(a) {
                 let d = editDistance(Array(r), Array(a))
                 if d >= 1 && d <= max(1, min(a.count, r.count) / 3) { return true }
             }

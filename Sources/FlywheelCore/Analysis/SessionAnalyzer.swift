@@ -77,7 +77,9 @@ public struct SessionAnalyzer: Sendable {
 
             // Repeated question: the reply asks the question of this answer again (a format complaint is a
             // correction, not a repeat).
-            if let q, assessment.rule != "format_violation", isRepeat(question: turns[q].content, answer: turns[a].content, reply: replyText) {
+            let repeated = q.map { assessment.rule != "format_violation" && !Self.selfRedirect.matches(TextNormalizer.normalize(replyText))
+                && isRepeat(question: turns[$0].content, answer: turns[a].content, reply: replyText) } ?? false
+            if repeated {
                 signals.append(DetectedSignal(kind: .repeatedQuestion, answerIndex: a, confidence: 0.8, rule: "similar_question",
                                               evidence: replyText, evidenceIndex: r, correctAnswer: nil))
             }
@@ -86,11 +88,25 @@ public struct SessionAnalyzer: Sendable {
             case .none:
                 continue
             case .doubt:
-                // Doubt counts only when the assistant then changes its answer.
-                guard let next = nextAnswer(after: r),
-                      ReplyRules.isRevision(previous: turns[a].content, next: turns[next].content, doubtedWith: replyText) else { continue }
-                let revised = revisedValue(previous: turns[a].content, revision: turns[next].content)
-                let s = DetectedSignal(kind: .correction, answerIndex: a, confidence: 0.8, rule: "doubt_then_revision",
+                // Doubt counts only when the assistant then changes its answer. After a re-asked question the
+                // next answer is simply the first real one, unless the assistant apologises.
+                if repeated, let next = nextAnswer(after: r),
+                   !ReplyRules.revisionCue.matches(TextNormalizer.normalize(turns[next].content)) { continue }
+                let target = chooseTarget(answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText, refersBack: assessment.refersBack,
+                                          alreadyCorrected: Set(corrections.keys), turns: turns, question: question)
+                guard let next = nextAnswer(after: r) else {
+                    // The conversation ends on a doubt that offers another value ("09/14 I think"): nobody defended
+                    // the answer, so take the user's word, with less confidence.
+                    if !Values.of(replyText).subtracting(Values.of(turns[target].content)).isEmpty {
+                        keep(DetectedSignal(kind: .correction, answerIndex: target, confidence: 0.6, rule: "unanswered_doubt_with_value",
+                                            evidence: replyText, evidenceIndex: r,
+                                            correctAnswer: AnswerExtractor.extract(reply: replyText, answer: turns[target].content)), in: &corrections)
+                    }
+                    continue
+                }
+                guard ReplyRules.isRevision(previous: turns[target].content, next: turns[next].content, doubtedWith: replyText) else { continue }
+                let revised = revisedValue(previous: turns[target].content, revision: turns[next].content)
+                let s = DetectedSignal(kind: .correction, answerIndex: target, confidence: 0.8, rule: "doubt_then_revision",
                                        evidence: replyText + " → " + turns[next].content, evidenceIndex: r, correctAnswer: revised)
                 keep(s, in: &corrections)
             case .correction:
@@ -98,6 +114,12 @@ public struct SessionAnalyzer: Sendable {
                     answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText, refersBack: assessment.refersBack,
                     alreadyCorrected: Set(corrections.keys), turns: turns, question: question)
                 var extracted = AnswerExtractor.extract(reply: replyText, answer: turns[target].content)
+                if extracted == nil, target == a, assessment.rule != "format_violation", let next = nextAnswer(after: r),
+                   ReplyRules.isRevision(previous: turns[a].content, next: turns[next].content, doubtedWith: replyText),
+                   accepted(answerAt: next, in: turns) {
+                    // "wrong" -> "Sorry, it says SHOP" -> the user does not object: the revision is the answer.
+                    extracted = revisedValue(previous: turns[a].content, revision: turns[next].content)
+                }
                 if assessment.rule == "format_violation" {
                     // The right answer to a format complaint is the assistant's next answer, if it is in the format.
                     extracted = nextAnswer(after: r).map { turns[$0].content }.flatMap { Taxonomy.isJSON($0) ? $0 : nil }
@@ -110,6 +132,12 @@ public struct SessionAnalyzer: Sendable {
         }
         signals += corrections.values
         return signals.sorted { ($0.answerIndex, $0.kind.rawValue) < ($1.answerIndex, $1.kind.rawValue) }
+    }
+
+    /// The user did not object to the answer at `index` (no later reply corrects or doubts it).
+    func accepted(answerAt index: Int, in turns: [ConversationTurn]) -> Bool {
+        guard let r = (index + 1..<turns.count).first(where: { turns[$0].role == .user }) else { return true }
+        return ReplyRules.assess(reply: turns[r].content, answer: turns[index].content).kind == .none
     }
 
     private func keep(_ s: DetectedSignal, in corrections: inout [Int: DetectedSignal]) {
@@ -132,6 +160,7 @@ public struct SessionAnalyzer: Sendable {
             if alreadyCorrected.contains(a) { score -= 0.5 }
             let answerValues = Values.of(turns[a].content)
             if !answerValues.isEmpty && !replyValues.intersection(answerValues).isEmpty { score += 1 }
+            if AnswerExtractor.sameShapeValue(TextNormalizer.fold(reply), answer: TextNormalizer.fold(turns[a].content)) != nil { score += 1 }
             if answerValues.isEmpty && !replyValues.isEmpty { score -= 0.3 }  // a stated value cannot correct a value-free answer
             if isLatest { score += refersBack ? -0.5 : 0.35 }
             if score > bestScore {
@@ -152,10 +181,13 @@ public struct SessionAnalyzer: Sendable {
     }
 
     static let unhelpful = Pattern(
-        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately|several|some|a few|various|appears to be|seems to be|looks like|timed out|try again)\b|无法|不能|看不清|不清楚|模糊|不确定|抱歉|不知道|没有图片|出错|失败|没法|一些|几个|很多|若干|似乎|好像是|超时|错误"#)
-    static let repeatCue = Pattern(#"\b(again|i asked|my question|i said|once more|repeat|exactly|just tell me|didn't answer|you didn't|not what i asked|answer my question|still)\b|再|我问的是|我是问|重新|我说的是|还是那个问题|还没回答|没回答|到底|具体|直接告诉我"#)
+        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately|several|some|a few|various|appears to be|seems to be|looks like|timed out|try again|can include|may be|might be)\b|无法|不能|看不清|不清楚|模糊|不确定|不太确定|抱歉|不知道|没有图片|出错|失败|没法|一些|几个|很多|若干|似乎|好像是|超时|错误|可能是"#)
+    static let repeatCue = Pattern(#"\b(again|i asked|my question|i said|once more|repeat|exactly|just tell me|didn't answer|you didn't|not what i asked|answer my question|still|tho|though)\b|再|我问的是|我是问|重新|我说的是|还是那个问题|还没回答|没回答|到底|具体|直接告诉我|[!！]\s*\S|\?\?"#)
     static let strongRepeatCue = Pattern(#"\b(didn't answer|you didn't answer|not what i asked|answer my question)\b|还没回答|没回答我|没回答"#)
-    static let askedCue = Pattern(#"\b(i asked|i was asking|my question was)\b|我问的是|我是问|我刚才问"#)
+    static let askedCue = Pattern(#"\b(i asked|i was asking|my question was)\b|我问的是|我是问|我刚才问|^\W*我问(?!你)"#)
+    /// The user changes their own question ("sorry, I meant the third one"): not a repeat.
+    static let selfRedirect = Pattern(#"\bi meant\b|\bsorry\b.{0,20}\bmean\b|我是想问|我本来想问|我其实想问|我想问的是|我说错了|我问错了|我打错了"#)
+    static let tryAgain = Pattern(#"\b(try again|one more time)\b|再试|再帮我|再认|重新"#)
     static let refusal = Pattern(
         #"\b(can't|cannot|can not|unable|not able|couldn't|could not|no image|error|timed out|try again|failed)\b|无法|不能|看不清|不清楚|模糊|没有图片|出错|失败|没法|超时|错误|重试"#)
     static let notTheThing = Pattern(#"\bnot the ([a-z][a-z ]{1,30})"#)
@@ -182,7 +214,18 @@ public struct SessionAnalyzer: Sendable {
             }.first ?? ""
             if !thing.isEmpty && a.contains(thing.trimmingCharacters()) { return true }
         }
+        let answerUnhelpfulEarly = Self.unhelpful.matches(a) || Self.refusal.matches(a)
+        // "再试一次 招牌上的字" / "再帮我认认": trying again after a non-answer.
+        if answerUnhelpfulEarly && Self.tryAgain.matches(r) { return true }
+        if Self.refusal.matches(a) && Pattern(#"\b(look again|check again)\b|再看"#).matches(r) { return true }
         guard Self.questionLike.matches(r) else { return false }
+        // "几点?" after an answer that gave the date: part of the original question, asked again.
+        if Similarity.containment(reply, in: question) >= 0.75 && !Similarity.tokens(reply).isEmpty
+            && Similarity.tokens(reply).count < Similarity.tokens(question).count && !Self.closing.matches(r) {
+            // Only when the answer missed or the user signals it ("tho", "??"): "What shape is it?" after "Blue."
+            // narrows to another attribute of the same thing, which is a new question.
+            if Values.of(reply).isSubset(of: Values.of(answer)) && (answerUnhelpfulEarly || Self.repeatCue.matches(r)) { return true }
+        }
         // "第一行的价格" -> "第二行的价格" asks about another slot: a new question, however similar.
         if slots(q) != slots(r) && !slots(r).isEmpty { return false }
         let answerUnhelpful = Self.unhelpful.matches(a)
@@ -193,6 +236,7 @@ public struct SessionAnalyzer: Sendable {
         if dice >= 0.75 { return true }
         if dice >= 0.5 && (answerUnhelpful || cue || covered >= 0.8) { return true }
         if answerUnhelpful && (dice >= 0.25 || covered >= 0.5) { return true }
+        if answerUnhelpful && cue && dice >= 0.15 { return true }
         if covered >= 0.5 && cue { return true }
         return false
     }

@@ -20,8 +20,9 @@ public enum Taxonomy {
         let wrong = wrong ?? ""
         // 1. The answer should have been JSON and was not.
         if isJSON(correct) && !isJSON(wrong) { return .formatError }
-        // 2. Far longer than the truth: the model made things up.
-        if wrong.count > 2 * correct.count { return .hallucination }
+        // 2. Far longer than the truth: the model made things up. Lengths are compared without framing
+        //    ("It says STOP." vs "SHOP" is a misreading, not an invention).
+        if content(wrong).count > 2 * content(correct).count { return .hallucination }
         // 3. Both hold numbers, and the numbers differ.
         let wn = numbers(wrong), cn = numbers(correct)
         if !wn.isEmpty && !cn.isEmpty && wn != cn { return .numberMisread }
@@ -29,6 +30,16 @@ public enum Taxonomy {
         if let question, knowledgeQuestion.matches(TextNormalizer.normalize(question)) { return .knowledgeError }
         // 5. Otherwise the model misunderstood what it saw.
         return .visualUnderstandingError
+    }
+
+    static let framing = Pattern(
+        #"^\W*(it says|it reads|it's|it is|the answer is|the \w+(?: \w+)? (?:is|was|reads|says)|there (?:are|is)|i see|this is|that's)\s+|^\W*(写的是|上面写的是|读数是|总金额是|总价是|金额是|一共|总共|答案是|这是|是)\s*"#)
+
+    /// The answer without framing words, quotes and trailing punctuation.
+    static func content(_ s: String) -> String {
+        var t = framing.removing(from: s.trimmingCharacters())
+        t = t.filter { !"\"'“”「」.。!?,，".contains($0) }
+        return t.trimmingCharacters()
     }
 
     static func isJSON(_ s: String) -> Bool {

@@ -32,7 +32,7 @@ struct Pattern: @unchecked Sendable {
 /// "Values" are the checkable parts of an answer: numbers and amounts, colours, years, and words in
 /// capitals (sign text). Two answers that state different values disagree.
 public enum Values {
-    static let number = Pattern(#"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?|\d+(?:-\d+)+|[$¥€£]?\d+(?:[.,]\d+)*%?"#)
+    static let number = Pattern(#"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}:\d{2}(?::\d{2})?|\d+(?:-\d+)+|[$¥€£]?\d+(?:[.,]\d+)*%?"#)
     static let capsWord = Pattern(#"\b[A-Z][A-Z0-9]{1,}(?:\s+[A-Z0-9]{2,})*\b"#, caseSensitive: true)
     static let zhColours = ["红", "橙", "黄", "绿", "青", "蓝", "紫", "黑", "白", "灰", "粉", "棕", "金", "银"]
     static let enColours = ["red", "orange", "yellow", "green", "cyan", "blue", "purple", "violet", "black", "white",
