@@ -1,5 +1,7 @@
 import ArgumentParser
+import FlywheelAnalyze
 import FlywheelIngest
+import FlywheelLLM
 import FlywheelStore
 import Foundation
 
@@ -41,8 +43,13 @@ struct DemoCommand: ParsableCommand {
                 total += r.counts
             }
             print("demo database built: \(total.ingested) events ingested, \(total.quarantined) lines quarantined (from sample-data/broken, on purpose)")
+            // Everything works offline; an LLM is used only if one is configured in the environment.
+            let config = LLMConfiguration.resolve(url: nil, model: nil)
+            let summary = try AnalysisJob(store: store, llm: config.map { CurlChatClient(configuration: $0) }, llmModel: config?.model).run()
+            print("analysed \(summary.sessions) sessions: \(summary.newSignals) signals, \(summary.newSamples) training samples")
             try printStats(store: store, path: path, json: false)
-            print("\nthe console arrives in a later release; meanwhile try: flywheel quarantine --db \(shellQuote(path))")
+            let q = shellQuote(path)
+            print("\nthe console arrives in a later release; meanwhile try:\n  flywheel samples --db \(q)\n  flywheel signals --db \(q) --kind correction\n  flywheel quarantine --db \(q)")
         }
     }
 

@@ -29,6 +29,12 @@ func corrections(_ turns: [ConversationTurn]) -> [DetectedSignal] {
         #expect(found.first?.correctAnswer == expected, "\(reply)")
     }
 
+    @Test func lookAgainIsNotAnAnswer() {
+        let found = corrections(convo([(.user, "what colour?"), (.assistant, "A red hexagon on a white card."), (.user, "Nope, look again")]))
+        #expect(found.count == 1)
+        #expect(found.first?.correctAnswer == nil)
+    }
+
     @Test(arguments: ["错了", "wrong", "you misread it", "错啦", "不对", "that's incorrect", "Wrnog.", "nope, wrong", "不對喔", "搞错了吧"])
     func bareCorrectionsHaveNoAnswer(_ reply: String) {
         let found = corrections(convo([(.user, "What does the sign say?"), (.assistant, "It says STOP."), (.user, reply)]))
@@ -109,6 +115,8 @@ func corrections(_ turns: [ConversationTurn]) -> [DetectedSignal] {
         #expect(Taxonomy.classify(question: "q", wrong: "87", correct: nil) == .unknown)
         #expect(Taxonomy.classify(question: "请以JSON格式返回金额", wrong: "总金额是42.51元", correct: #"{"total": 42.51}"#) == .formatError)
         #expect(Taxonomy.classify(question: "what is it?", wrong: "A large red double-decker bus parked by the river", correct: "a bus") == .hallucination)
+        #expect(Taxonomy.classify(question: "total?", wrong: "Total: 41.36", correct: "14.36") == .numberMisread)
+        #expect(Taxonomy.classify(question: "总金额?", wrong: "这是一张来自Pho 99的购物小票,上面列出了很多菜品和价格", correct: "55.75") == .hallucination)
         #expect(Taxonomy.classify(question: "这个数字是多少?", wrong: "87", correct: "78") == .numberMisread)
         #expect(Taxonomy.classify(question: "这个标志是什么意思?", wrong: "禁止停车", correct: "禁止鸣笛") == .knowledgeError)
         #expect(Taxonomy.classify(question: "什么颜色?", wrong: "红色", correct: "蓝色") == .visualUnderstandingError)

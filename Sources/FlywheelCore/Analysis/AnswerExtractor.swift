@@ -62,6 +62,8 @@ public enum AnswerExtractor {
         if meaningless.contains(l) { return false }
         if l.hasPrefix("not ") || l.hasPrefix("wrong") || l.contains("?") || l.hasPrefix("不") || l.hasPrefix("你") || l.hasPrefix("我")
             || l.hasPrefix("这") || l.hasPrefix("那") || ["like this", "like that", "such"].contains(l) { return false }
+        // Instructions to look again are not answers.
+        if Pattern(#"^\W*(look|check|try|read|see|please|again|zoom|再|看|仔细|重新)|\bagain\b"#).matches(l) { return false }
         if l.split(separator: " ").count > 5 { return false }
         return true
     }

@@ -22,7 +22,9 @@ public enum Taxonomy {
         if isJSON(correct) && !isJSON(wrong) { return .formatError }
         // 2. Far longer than the truth: the model made things up. Lengths are compared without framing
         //    ("It says STOP." vs "SHOP" is a misreading, not an invention).
-        if content(wrong).count > 2 * content(correct).count { return .hallucination }
+        //    A short answer ("Total: 41.36" vs "14.36") is a misreading however short the truth is.
+        let wrongContent = content(wrong)
+        if wrongContent.count >= 20 && wrongContent.count > 2 * content(correct).count { return .hallucination }
         // 3. Both hold numbers, and the numbers differ.
         let wn = numbers(wrong), cn = numbers(correct)
         if !wn.isEmpty && !cn.isEmpty && wn != cn { return .numberMisread }
@@ -33,12 +35,12 @@ public enum Taxonomy {
     }
 
     static let framing = Pattern(
-        #"^\W*(it says|it reads|it's|it is|the answer is|the \w+(?: \w+)? (?:is|was|reads|says)|there (?:are|is)|i see|this is|that's)\s+|^\W*(写的是|上面写的是|读数是|总金额是|总价是|金额是|一共|总共|答案是|这是|是)\s*"#)
+        #"^\W*(\w+:\s*|it says|it reads|it's|it is|the answer is|the \w+(?: \w+)? (?:is|was|reads|says)|there (?:are|is)|i see|this is|that's)\s+|^\W*(写的是|上面写的是|读数是|总金额是|总价是|金额是|一共|总共|答案是|这是|是)\s*"#)
 
     /// The answer without framing words, quotes and trailing punctuation.
     static func content(_ s: String) -> String {
         var t = framing.removing(from: s.trimmingCharacters())
-        t = t.filter { !"\"'“”「」.。!?,，".contains($0) }
+        t = t.filter { !"\"'“”「」。!?，".contains($0) }
         return t.trimmingCharacters()
     }
 
