@@ -30,16 +30,22 @@ done
 curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null || { echo "server did not start:"; tail -20 "$work/server.log"; exit 1; }
 FLYWHEEL_LLM_URL= OPENAI_BASE_URL= "$flywheel" demo --db "$work/demo.sqlite" >/dev/null
 echo "implicit corrections the rules left without an answer: $("$flywheel" samples --db "$work/demo.sqlite" --source implicit_correction --state needs_answer --format jsonl | wc -l)"
-time "$flywheel" analyze --db "$work/demo.sqlite" --llm-url "http://127.0.0.1:$port" --llm-model smollm2-135m --llm-timeout 120
-"$flywheel" samples --db "$work/demo.sqlite" --source implicit_correction --format jsonl | "$venv/bin/python" -c '
-import json, sys, collections
+# --llm-recheck sends every implicit correction, so the model's answers can be compared with the rules'.
+time "$flywheel" analyze --db "$work/demo.sqlite" --llm-url "http://127.0.0.1:$port" --llm-model smollm2-135m --llm-timeout 120 --llm-recheck
+cat > "$work/report.py" <<'PY'
+import collections, json, sys
 status = collections.Counter()
+agree = 0
 for line in sys.stdin:
     s = json.loads(line)
     llm = (s.get("extraction") or {}).get("llm")
     if not llm:
         continue
     status[llm["status"]] += 1
-    print(f"  {s[\"request_id\"]:10} {llm[\"status\"]:13} llm={llm.get(\"answer\")!r:28} used={s[\"correct\"]!r}  evidence={s[\"evidence\"]!r}")
-print("LLM outcomes:", dict(status))
-'
+    rules = (s.get("extraction") or {}).get("answer")
+    if llm.get("answer") and rules and llm["answer"].strip() == rules.strip():
+        agree += 1
+    print("  %-10s %-13s llm=%-28r rules=%-16r evidence=%r" % (s["request_id"], llm["status"], llm.get("answer"), rules, s["evidence"]))
+print("LLM outcomes:", dict(status), "| same answer as the rules:", agree)
+PY
+"$flywheel" samples --db "$work/demo.sqlite" --source implicit_correction --format jsonl | "$venv/bin/python" "$work/report.py"

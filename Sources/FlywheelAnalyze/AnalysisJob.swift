@@ -17,6 +17,8 @@ public struct AnalysisOptions: Sendable {
     /// At most this many LLM extractions per run.
     public var llmLimit = 200
     public var retryFailedLLM = false
+    /// Also send corrections the rules answered; their answer is kept, the LLM's is recorded beside it.
+    public var llmRecheck = false
     public var now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
 
     public init() {}
@@ -144,7 +146,7 @@ public final class AnalysisJob {
     /// Sends corrections the rules could not resolve to the LLM, one at a time. Failures are recorded on
     /// the sample and the run goes on.
     func runLLM(_ llm: ChatCompleting, summary: inout AnalysisSummary, progress: (String) -> Void) throws {
-        let samples = try store.samplesForLLM(limit: options.llmLimit, retryFailed: options.retryFailedLLM)
+        let samples = try store.samplesForLLM(limit: options.llmLimit, retryFailed: options.retryFailedLLM, includeResolved: options.llmRecheck)
         for sample in samples {
             summary.llmAttempts += 1
             let outcome = extract(sample, using: llm)

@@ -77,6 +77,8 @@ public final class CurlChatClient: ChatCompleting, @unchecked Sendable {
     /// How many HTTP requests were made (including retries), for metrics.
     public private(set) var requestCount = 0
     private let lock = NSLock()
+    /// Ask for JSON output (`response_format: json_object`) until a server refuses it with a 400.
+    private var jsonMode = true
 
     public init(configuration: LLMConfiguration) {
         _ = curlInit
@@ -84,10 +86,30 @@ public final class CurlChatClient: ChatCompleting, @unchecked Sendable {
     }
 
     public func complete(system: String?, user: String) throws -> String {
+        do {
+            return try complete(system: system, user: user, json: wantsJSON)
+        } catch LLMError.http(let status, let body) where status == 400 && wantsJSON {
+            // A server without JSON mode: remember, and ask again plainly.
+            lock.lock()
+            jsonMode = false
+            lock.unlock()
+            _ = body
+            return try complete(system: system, user: user, json: false)
+        }
+    }
+
+    private var wantsJSON: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return jsonMode
+    }
+
+    private func complete(system: String?, user: String, json: Bool) throws -> String {
         var messages: [String] = []
         if let system { messages.append("{\"role\":\"system\",\"content\":\(jsonQuoted(system))}") }
         messages.append("{\"role\":\"user\",\"content\":\(jsonQuoted(user))}")
-        let body = "{\"model\":\(jsonQuoted(configuration.model)),\"temperature\":0,\"messages\":[\(messages.joined(separator: ","))]}"
+        let format = json ? ",\"response_format\":{\"type\":\"json_object\"}" : ""
+        let body = "{\"model\":\(jsonQuoted(configuration.model)),\"temperature\":0\(format),\"messages\":[\(messages.joined(separator: ","))]}"
         var delay = configuration.initialBackoffSeconds
         var lastError = LLMError.transport("no attempt made")
         for attempt in 1...max(1, configuration.maxAttempts) {

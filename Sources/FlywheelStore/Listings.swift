@@ -104,14 +104,17 @@ extension Store {
 
     /// Implicit corrections the rules left without an answer and no LLM has tried yet (or, with
     /// `retryFailed`, where the last LLM attempt failed).
-    public func samplesForLLM(limit: Int, retryFailed: Bool) throws -> [SampleRow] {
+    /// With `includeResolved`, also implicit corrections the rules answered (to audit the rules against the
+    /// LLM; the rules' answer is kept).
+    public func samplesForLLM(limit: Int, retryFailed: Bool, includeResolved: Bool = false) throws -> [SampleRow] {
         try writer.read { db in
             let attempted = retryFailed
                 ? "json_extract(extraction, '$.llm.status') IN ('ok', 'ungrounded', 'no_correction')"
                 : "json_extract(extraction, '$.llm') IS NOT NULL"
             return try Row.fetchAll(db, sql: """
                 SELECT \(Self.sampleColumns) FROM training_samples
-                WHERE source = 'implicit_correction' AND state = 'needs_answer' AND correct_answer IS NULL
+                WHERE source = 'implicit_correction'
+                  AND (\(includeResolved ? "1" : "state = 'needs_answer' AND correct_answer IS NULL"))
                   AND NOT coalesce(\(attempted), 0)
                 ORDER BY id LIMIT ?
                 """, arguments: [limit]).map(SampleRow.init)

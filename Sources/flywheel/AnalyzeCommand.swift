@@ -52,6 +52,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(name: .long, help: "Retry LLM extractions that failed before.")
     var retryFailed = false
 
+    @Flag(name: .long, help: "Also send corrections the rules answered to the LLM, to compare (the rules' answer is kept).")
+    var llmRecheck = false
+
     @Flag(name: .long, help: "Print the summary as one JSON object.")
     var json = false
 
@@ -68,6 +71,7 @@ struct AnalyzeCommand: ParsableCommand {
             options.slowMs = slowMs
             options.all = all
             options.retryFailedLLM = retryFailed
+            options.llmRecheck = llmRecheck
             let config = llm.configuration
             let client = config.map { CurlChatClient(configuration: $0) }
             let job = AnalysisJob(store: store, llm: client, llmModel: config?.model, options: options)

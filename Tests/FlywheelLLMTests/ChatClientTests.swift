@@ -25,6 +25,18 @@ func client(_ server: StubHTTPServer, timeout: Double = 5, attempts: Int = 3) ->
         #expect(request.body.contains("不对,是78"))
     }
 
+    @Test func asksForJSONAndFallsBackWhenTheServerRefuses() throws {
+        let server = try StubHTTPServer { _, req in
+            req.body.contains("response_format") ? .init(status: 400, body: "{\"error\":\"response_format not supported\"}") : .init(body: chatCompletion(answer78))
+        }
+        defer { server.stop() }
+        let c = client(server)
+        #expect(CorrectionPrompt.parse(try c.complete(system: nil, user: "x"))?.correctAnswer == "78")
+        #expect(CorrectionPrompt.parse(try c.complete(system: nil, user: "y"))?.correctAnswer == "78")
+        // First request in JSON mode, refused; then plain requests only.
+        #expect(server.requests.map { $0.body.contains("response_format") } == [true, false, false])
+    }
+
     @Test func fencedJSONWithProseAround() throws {
         let fenced = "Sure! Here is the result:\n```json\n" + answer78 + "\n```\nLet me know if you need more."
         let server = try StubHTTPServer { _, _ in .init(body: chatCompletion(fenced)) }
