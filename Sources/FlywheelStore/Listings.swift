@@ -125,14 +125,14 @@ extension Store {
     /// becomes pending with its category re-derived; otherwise only the attempt is recorded.
     public func recordExtraction(sampleID: Int64, extraction: String, correctAnswer: String?, category: ErrorCategory?, now: Int64) throws {
         try writer.write { db in
+            // The attempt is always recorded; the answer only fills a sample that is still waiting for one.
+            try db.execute(sql: "UPDATE training_samples SET extraction = ?, updated_at = ? WHERE id = ?",
+                           arguments: [extraction, now, sampleID])
             if let correctAnswer, let category {
                 try db.execute(sql: """
-                    UPDATE training_samples SET extraction = ?, correct_answer = ?, error_category = ?, state = 'pending', updated_at = ?
-                    WHERE id = ? AND state = 'needs_answer'
-                    """, arguments: [extraction, correctAnswer, category.rawValue, now, sampleID])
-            } else {
-                try db.execute(sql: "UPDATE training_samples SET extraction = ?, updated_at = ? WHERE id = ?",
-                               arguments: [extraction, now, sampleID])
+                    UPDATE training_samples SET correct_answer = ?, error_category = ?, state = 'pending', updated_at = ?
+                    WHERE id = ? AND state = 'needs_answer' AND correct_answer IS NULL
+                    """, arguments: [correctAnswer, category.rawValue, now, sampleID])
             }
         }
     }

@@ -201,6 +201,22 @@ func samples(_ s: Store) throws -> [SampleRow] { try s.samples(limit: 1000) }
         #expect(bytes.range(of: Data("sk-never-stored".utf8)) == nil)
     }
 
+    @Test func recheckRecordsTheLLMBesideTheRulesAnswer() throws {
+        let s = try store([turn("x", 0, "user", "这个数字是多少?", request: 1), turn("x", 1, "assistant", "87", request: 1, ms: 800),
+                           turn("x", 2, "user", "不对,是78", request: 2), end("x")])
+        let server = try StubHTTPServer { _, _ in .init(body: chatCompletion(#"{"hasClearCorrection": true, "correctAnswer": "78"}"#)) }
+        defer { server.stop() }
+        var options = AnalysisOptions()
+        options.llmRecheck = true
+        let config = LLMConfiguration(baseURL: server.baseURL, model: "stub", apiKey: nil, timeoutSeconds: 2, maxAttempts: 1)
+        let summary = try AnalysisJob(store: s, llm: CurlChatClient(configuration: config), llmModel: "stub", options: options).run()
+        #expect(summary.llmResolved == 1)
+        let x = try #require(samples(s).first)
+        #expect(x.correctAnswer == "78")
+        #expect(x.extraction?.contains("\"method\":\"rules\"") == true)
+        #expect(x.extraction?.contains("\"llm\":{\"status\":\"ok\",\"answer\":\"78\"") == true)
+    }
+
     @Test func failuresAreRecordedAndTheRunGoesOn() throws {
         let s = try store(events)
         let server = try StubHTTPServer { _, _ in .init(status: 503, body: "{\"error\":\"overloaded\"}") }
