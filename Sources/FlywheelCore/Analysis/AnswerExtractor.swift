@@ -99,10 +99,18 @@ public enum AnswerExtractor {
         }
         let answerTokens = pieces(answer).filter { $0.count >= 3 && $0.contains(where: \.isNumber) }
         guard !answerTokens.isEmpty else { return nil }
-        for r in pieces(text) where r.count >= 3 && r.contains(where: \.isNumber) {
+        let replyPieces = pieces(text)
+        let answerPieces = Set(pieces(answer))
+        for (i, r) in replyPieces.enumerated() where r.count >= 3 && r.contains(where: \.isNumber) {
             for a in answerTokens where r != a && abs(r.count - a.count) <= 1 {
                 let d = ReplyRules.editDistance(Array(r), Array(a))
-                if d >= 1 && d <= max(1, a.count / 3) { return r }
+                guard d >= 1 && d <= max(1, a.count / 3) else { continue }
+                // Keep a letter prefix the answer also had: "KLN 4821", not "4821".
+                if i > 0, replyPieces[i - 1].count >= 2, replyPieces[i - 1].allSatisfy({ $0.isUppercase && $0.isLetter }),
+                   answerPieces.contains(replyPieces[i - 1]) {
+                    return replyPieces[i - 1] + " " + r
+                }
+                return r
             }
         }
         return nil

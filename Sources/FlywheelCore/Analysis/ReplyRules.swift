@@ -64,7 +64,7 @@ public enum ReplyRules {
         #"\b(earlier|before|previous|previously|first one|first answer|you said|you gave|you told me|last answer|the one before|above|by the way|btw)\b|刚才|刚刚|之前|前面|上面那个|第一个|你说的|你刚说|上一个|另外"#)
     static let stillWrong = Pattern(#"\bstill\b|还是(不对|错)|仍然|又错"#)
     static let question = Pattern(#"\?[!?\s]*$|吗\s*[!?]*\s*$|吧\s*[!?]*\s*$|呢\s*[!?]*\s*$"#)
-    static let questionStart = Pattern(#"^\W*(is|isn't|does|doesn't|can|could|why|what|how|which|where|when|do|are|aren't|will|would|should|did|who|so|then)\b|^\W*(那|所以)"#)
+    static let questionStart = Pattern(#"^\W*(is|isn't|does|doesn't|can|could|why|what|how|which|where|when|do|are|aren't|will|would|should|did|who|so|then)\b|^\W*(那|所以)(?!个?是)"#)
     static let contrastSpans = Pattern(
         #"(?:是|应该是|明明是|says|it's|is|reads)\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而)?(?:不是\s*|not\s+)([^,.!?;\s]{1,24})|不是\s*([^,.!?;]{1,24}?)\s*,?\s*(?:而是|是)\s*([^,.!?;]{1,24})"#)
 
