@@ -47,13 +47,13 @@ let package = Package(
         .executableTarget(
             name: "flywheel-bench",
             dependencies: ["FlywheelCore"]),
-        .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore"]),
+        .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(
             name: "FlywheelStoreTests",
-            dependencies: ["FlywheelStore", "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["FlywheelStore", "FlywheelCore", "FlywheelTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "FlywheelIngestTests",
-            dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["FlywheelIngest", "FlywheelStore", "FlywheelCore", "FlywheelTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "FlywheelTestSupport", path: "Tests/Support"),
         .testTarget(name: "FlywheelLLMTests", dependencies: ["FlywheelLLM", "FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(

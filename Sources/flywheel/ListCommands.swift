@@ -3,6 +3,23 @@ import FlywheelCore
 import FlywheelStore
 import Foundation
 
+/// Walks a keyset-paged listing page by page, calling `body` for each row, up to `limit` rows (0 = all).
+/// Returns how many rows were shown.
+func forEachRow<Row>(limit: Int, page: (Int64) throws -> [Row], id: (Row) -> Int64, _ body: (Row) -> Void) throws -> Int {
+    var after: Int64 = 0
+    var shown = 0
+    while true {
+        let rows = try page(after)
+        if rows.isEmpty { return shown }
+        for row in rows {
+            if limit > 0 && shown >= limit { return shown }
+            shown += 1
+            body(row)
+        }
+        after = id(rows.last!)
+    }
+}
+
 struct SignalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "signals", abstract: "List implicit signals.")
 
@@ -27,22 +44,13 @@ struct SignalsCommand: ParsableCommand {
         try reportingErrors {
             let store = try database.open()
             var table = TextTable(headers: ["id", "request", "signal", "conf", "rule", "evidence"], widths: [6, 16, 17, 4, 26, 60])
-            var after: Int64 = 0
-            var shown = 0
-            page: while true {
-                let rows = try store.signals(kind: kind, afterID: after, limit: 1000)
-                if rows.isEmpty { break }
-                for s in rows {
-                    if limit > 0 && shown >= limit { break page }
-                    shown += 1
-                    switch format {
-                    case .jsonl:
-                        print("{\"signal_id\":\(s.id),\"request_id\":\(jsonQuoted(s.requestID)),\"session_id\":\(jsonQuoted(s.sessionID)),\"signal\":\(jsonQuoted(s.kind)),\"confidence\":\(s.confidence),\"rule\":\(jsonQuoted(s.rule)),\"evidence\":\(s.evidence.map(jsonQuoted) ?? "null"),\"created_at\":\(jsonQuoted(Timestamp.format(millis: s.createdAt)))}")
-                    case .table:
-                        table.add([String(s.id), s.requestID, s.kind, String(format: "%.2f", s.confidence), s.rule, s.evidence ?? ""])
-                    }
+            let shown = try forEachRow(limit: limit, page: { try store.signals(kind: kind, afterID: $0, limit: 1000) }, id: \.id) { s in
+                switch format {
+                case .jsonl:
+                    print("{\"signal_id\":\(s.id),\"request_id\":\(jsonQuoted(s.requestID)),\"session_id\":\(jsonQuoted(s.sessionID)),\"signal\":\(jsonQuoted(s.kind)),\"confidence\":\(s.confidence),\"rule\":\(jsonQuoted(s.rule)),\"evidence\":\(s.evidence.map(jsonQuoted) ?? "null"),\"created_at\":\(jsonQuoted(Timestamp.format(millis: s.createdAt)))}")
+                case .table:
+                    table.add([String(s.id), s.requestID, s.kind, String(format: "%.2f", s.confidence), s.rule, s.evidence ?? ""])
                 }
-                after = rows.last!.id
             }
             if format == .table { print(shown == 0 ? "No signals yet. Run `flywheel analyze` after ingesting events." : table.render()) }
         }
@@ -89,31 +97,22 @@ struct SamplesCommand: ParsableCommand {
             let filter = SampleFilter(states: list(state), sources: list(source), categories: list(category))
             var table = TextTable(headers: ["id", "request", "source", "qual", "state", "category", "wrong", "correct"],
                                   widths: [5, 14, 19, 6, 12, 26, 24, 24])
-            var after: Int64 = 0
-            var shown = 0
-            page: while true {
-                let rows = try store.samples(filter: filter, afterID: after, limit: 1000)
-                if rows.isEmpty { break }
-                for s in rows {
-                    if limit > 0 && shown >= limit { break page }
-                    shown += 1
-                    switch format {
-                    case .jsonl:
-                        var fields = ["\"sample_id\":\(s.id)", "\"request_id\":\(s.requestID.map(jsonQuoted) ?? "null")",
-                                      "\"session_id\":\(s.sessionID.map(jsonQuoted) ?? "null")", "\"source\":\(jsonQuoted(s.source))",
-                                      "\"quality\":\(jsonQuoted(s.quality))", "\"state\":\(jsonQuoted(s.state))",
-                                      "\"task_type\":\(jsonQuoted(s.taskType))", "\"prompt\":\(s.question.map(jsonQuoted) ?? "null")",
-                                      "\"wrong\":\(s.wrongAnswer.map(jsonQuoted) ?? "null")", "\"correct\":\(s.correctAnswer.map(jsonQuoted) ?? "null")",
-                                      "\"category\":\(jsonQuoted(s.category))", "\"evidence\":\(s.evidence.map(jsonQuoted) ?? "null")"]
-                        fields.append("\"model\":\(s.model.map(jsonQuoted) ?? "null")")
-                        fields.append("\"prompt_version\":\(s.promptVersion.map(jsonQuoted) ?? "null")")
-                        fields.append("\"extraction\":\(s.extraction ?? "null")")
-                        print("{" + fields.joined(separator: ",") + "}")
-                    case .table:
-                        table.add([String(s.id), s.requestID ?? "", s.source, s.quality, s.state, s.category, s.wrongAnswer ?? "", s.correctAnswer ?? "—"])
-                    }
+            let shown = try forEachRow(limit: limit, page: { try store.samples(filter: filter, afterID: $0, limit: 1000) }, id: \.id) { s in
+                switch format {
+                case .jsonl:
+                    var fields = ["\"sample_id\":\(s.id)", "\"request_id\":\(s.requestID.map(jsonQuoted) ?? "null")",
+                                  "\"session_id\":\(s.sessionID.map(jsonQuoted) ?? "null")", "\"source\":\(jsonQuoted(s.source))",
+                                  "\"quality\":\(jsonQuoted(s.quality))", "\"state\":\(jsonQuoted(s.state))",
+                                  "\"task_type\":\(jsonQuoted(s.taskType))", "\"prompt\":\(s.question.map(jsonQuoted) ?? "null")",
+                                  "\"wrong\":\(s.wrongAnswer.map(jsonQuoted) ?? "null")", "\"correct\":\(s.correctAnswer.map(jsonQuoted) ?? "null")",
+                                  "\"category\":\(jsonQuoted(s.category))", "\"evidence\":\(s.evidence.map(jsonQuoted) ?? "null")"]
+                    fields.append("\"model\":\(s.model.map(jsonQuoted) ?? "null")")
+                    fields.append("\"prompt_version\":\(s.promptVersion.map(jsonQuoted) ?? "null")")
+                    fields.append("\"extraction\":\(s.extraction ?? "null")")
+                    print("{" + fields.joined(separator: ",") + "}")
+                case .table:
+                    table.add([String(s.id), s.requestID ?? "", s.source, s.quality, s.state, s.category, s.wrongAnswer ?? "", s.correctAnswer ?? "—"])
                 }
-                after = rows.last!.id
             }
             if format == .table { print(shown == 0 ? "No samples match." : table.render()) }
         }
