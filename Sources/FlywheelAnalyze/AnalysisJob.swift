@@ -61,13 +61,20 @@ public final class AnalysisJob {
         while true {
             let ids = try store.sessionsToAnalyze(idleBefore: idleBefore, limit: options.sessionBatch)
             if ids.isEmpty { break }
-            for id in ids {
-                let (signals, samples) = try analyze(sessionID: id)
-                let written = try store.recordAnalysis(sessionID: id, signals: signals, samples: samples, now: now)
-                summary.sessions += 1
-                summary.newSignals += written.signals
-                summary.newSamples += written.samples
+            // One read for the batch, the pure analysis on every core, one write transaction.
+            let turnsBySession = try store.turns(sessionIDs: ids)
+            var results = [Store.SessionAnalysis?](repeating: nil, count: ids.count)
+            results.withUnsafeMutableBufferPointer { out in
+                let slots = out
+                DispatchQueue.concurrentPerform(iterations: ids.count) { i in
+                    let (signals, samples) = analyze(sessionID: ids[i], stored: turnsBySession[ids[i]] ?? [])
+                    slots[i] = Store.SessionAnalysis(sessionID: ids[i], signals: signals, samples: samples)
+                }
             }
+            let written = try store.recordAnalyses(results.compactMap { $0 }, now: now)
+            summary.sessions += ids.count
+            summary.newSignals += written.signals
+            summary.newSamples += written.samples
             progress("analysed \(summary.sessions) sessions")
         }
         summary.openSessions = try store.openSessionCount(idleBefore: idleBefore)
@@ -80,8 +87,7 @@ public final class AnalysisJob {
     }
 
     /// Signals and implicit-correction samples for one session.
-    func analyze(sessionID: String) throws -> ([NewSignal], [NewSample]) {
-        let stored = try store.turns(sessionID: sessionID)
+    func analyze(sessionID: String, stored: [StoredTurn]) -> ([NewSignal], [NewSample]) {
         let turns = stored.map { ConversationTurn(role: $0.role, content: $0.content, requestID: $0.requestID, responseMs: $0.responseMs, turnID: $0.id) }
         var signals: [NewSignal] = []
         var samples: [NewSample] = []

@@ -172,22 +172,60 @@ extension Store {
         }
     }
 
-    /// Stores a session's signals and samples and marks it analysed, in one transaction. Returns how many
-    /// signals and samples were new.
-    public func recordAnalysis(sessionID: String, signals: [NewSignal], samples: [NewSample], now: Int64) throws -> (signals: Int, samples: Int) {
-        try writer.write { db in
-            var newSignals = 0, newSamples = 0
-            for s in signals {
-                try db.execute(sql: """
-                    INSERT INTO signals(session_id, request_id, kind, confidence, rule, evidence, evidence_turn_id, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id, kind, rule) DO NOTHING
-                    """, arguments: [s.sessionID, s.requestID, s.kind.rawValue, s.confidence, s.rule, s.evidence, s.evidenceTurnID, now])
-                newSignals += db.changesCount
-            }
-            for sample in samples { newSamples += try insertSample(db, sample, now: now) }
-            try db.execute(sql: "UPDATE sessions SET analyzed_at = ? WHERE session_id = ?", arguments: [now, sessionID])
-            return (newSignals, newSamples)
+    /// Turns of several sessions in one query, grouped by session, each in conversation order.
+    public func turns(sessionIDs: [String]) throws -> [String: [StoredTurn]] {
+        guard !sessionIDs.isEmpty else { return [:] }
+        return try writer.read { db in
+            let marks = sessionIDs.map { _ in "?" }.joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.turnColumns) FROM turns WHERE session_id IN (\(marks)) ORDER BY session_id, turn_index, ts, id",
+                                        arguments: StatementArguments(sessionIDs))
+            return Dictionary(grouping: rows.map(StoredTurn.init), by: \.sessionID)
         }
+    }
+
+    /// One session's analysis, to be stored.
+    public struct SessionAnalysis: Sendable {
+        public var sessionID: String
+        public var signals: [NewSignal]
+        public var samples: [NewSample]
+        public init(sessionID: String, signals: [NewSignal], samples: [NewSample]) {
+            self.sessionID = sessionID
+            self.signals = signals
+            self.samples = samples
+        }
+    }
+
+    /// Stores several sessions' signals and samples and marks them analysed, in one transaction.
+    /// Returns how many signals and samples were new.
+    public func recordAnalyses(_ analyses: [SessionAnalysis], now: Int64) throws -> (signals: Int, samples: Int) {
+        try writer.write { db in
+            var total = (signals: 0, samples: 0)
+            for a in analyses {
+                let n = try recordAnalysis(db, sessionID: a.sessionID, signals: a.signals, samples: a.samples, now: now)
+                total.signals += n.signals
+                total.samples += n.samples
+            }
+            return total
+        }
+    }
+
+    /// Stores a session's signals and samples and marks it analysed, in one transaction.
+    public func recordAnalysis(sessionID: String, signals: [NewSignal], samples: [NewSample], now: Int64) throws -> (signals: Int, samples: Int) {
+        try recordAnalyses([SessionAnalysis(sessionID: sessionID, signals: signals, samples: samples)], now: now)
+    }
+
+    func recordAnalysis(_ db: Database, sessionID: String, signals: [NewSignal], samples: [NewSample], now: Int64) throws -> (signals: Int, samples: Int) {
+        var newSignals = 0, newSamples = 0
+        for s in signals {
+            try db.execute(sql: """
+                INSERT INTO signals(session_id, request_id, kind, confidence, rule, evidence, evidence_turn_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id, kind, rule) DO NOTHING
+                """, arguments: [s.sessionID, s.requestID, s.kind.rawValue, s.confidence, s.rule, s.evidence, s.evidenceTurnID, now])
+            newSignals += db.changesCount
+        }
+        for sample in samples { newSamples += try insertSample(db, sample, now: now) }
+        try db.execute(sql: "UPDATE sessions SET analyzed_at = ? WHERE session_id = ?", arguments: [now, sessionID])
+        return (newSignals, newSamples)
     }
 
     /// Inserts a sample unless one from the same source exists for the request. Returns 1 if inserted.

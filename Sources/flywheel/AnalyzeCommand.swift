@@ -77,7 +77,11 @@ struct AnalyzeCommand: ParsableCommand {
             let job = AnalysisJob(store: store, llm: client, llmModel: config?.model, options: options)
             let s: AnalysisSummary
             do {
-                s = try job.run { if !json { printErr($0) } }
+                s = try job.run { message in
+                    // Progress is one line that rewrites itself, and only on a terminal.
+                    if !json && isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8)) }
+                }
+                if !json && isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             } catch {
                 throw CLIError("analysis failed: \(error)")
             }

@@ -3,12 +3,45 @@
 /// English contractions and typos spelled out. Rules then only need one spelling of each cue.
 public enum TextNormalizer {
     public static func normalize(_ text: String) -> String {
-        var s = fold(text, lowercase: true)
-        for (typo, word) in spellings {
-            if s.contains(typo.trimmingSpaces) { s = replaceWords(s, typo, word) }
-        }
-        return s
+        respell(fold(text, lowercase: true))
     }
+
+    /// Rewrites whole ASCII words through `spellings` in one pass ("u" -> "you", "it is" -> "it's").
+    static func respell(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        var word = String.UnicodeScalarView()
+        var lastWord = ""       // the previous word, if only one space separates it from this one
+        var lastWordStart = 0   // its offset in `out`, to merge "it is" into "it's"
+        func flush() {
+            guard !word.isEmpty else { return }
+            let w = String(word)
+            word.removeAll()
+            if let pair = phrases[lastWord + " " + w] {
+                out = String.UnicodeScalarView(Array(out)[0..<lastWordStart])
+                out.append(contentsOf: pair.unicodeScalars)
+                lastWord = ""
+                return
+            }
+            lastWordStart = out.count
+            let mapped = singleWords[w] ?? w
+            out.append(contentsOf: mapped.unicodeScalars)
+            lastWord = mapped
+        }
+        for u in s.unicodeScalars {
+            if isWordScalar(u) {
+                word.append(u)
+            } else {
+                flush()
+                if u != " " { lastWord = "" }
+                out.append(u)
+            }
+        }
+        flush()
+        return String(out)
+    }
+
+    static let singleWords: [String: String] = Dictionary(uniqueKeysWithValues: spellings.filter { !$0.0.contains(" ") })
+    static let phrases: [String: String] = Dictionary(uniqueKeysWithValues: spellings.filter { $0.0.contains(" ") })
 
     /// Width, punctuation and traditional-to-simplified folding only; case is kept unless asked.
     /// Extracted answers come from this form, so "it says EXIT" keeps its capitals.
@@ -62,25 +95,6 @@ public enum TextNormalizer {
         ("youre", "you're"), ("ur", "your"), ("u", "you"), ("r", "are"), ("pls", "please"), ("plz", "please"),
         ("it is", "it's"), ("that is", "that's"), ("you are", "you're"), ("thx", "thanks"), ("ty", "thanks"),
     ]
-
-    private static func replaceWords(_ s: String, _ from: String, _ to: String) -> String {
-        // Replace `from` where it stands as whole words (ASCII letters around it do not count as a match).
-        let src = Array(s.unicodeScalars)
-        let pat = Array(from.unicodeScalars)
-        var result = String.UnicodeScalarView()
-        var i = 0
-        while i < src.count {
-            if i + pat.count <= src.count, Array(src[i..<(i + pat.count)]) == pat,
-               (i == 0 || !isWordScalar(src[i - 1])), (i + pat.count == src.count || !isWordScalar(src[i + pat.count])) {
-                result.append(contentsOf: to.unicodeScalars)
-                i += pat.count
-            } else {
-                result.append(src[i])
-                i += 1
-            }
-        }
-        return String(result)
-    }
 
     static func isWordScalar(_ u: Unicode.Scalar) -> Bool {
         (u >= "a" && u <= "z") || (u >= "A" && u <= "Z") || (u >= "0" && u <= "9") || u == "'"

@@ -52,9 +52,11 @@ public enum Values {
             }
         }
         let lower = folded.lowercased()
-        for c in zhColours where lower.contains(c + "色") || lower.contains(c + "的") { out.insert("colour:" + colourKey(c)) }
-        for c in enColours where containsWord(lower, c) { out.insert("colour:" + colourKey(c)) }
-        for (zh, en) in shapes where lower.contains(zh) || containsWord(lower, en) { out.insert("shape:" + en) }
+        let words = asciiWords(lower)
+        let lowerUTF8 = Array(lower.utf8)
+        for c in zhColours where contains(lowerUTF8, c + "色") || contains(lowerUTF8, c + "的") { out.insert("colour:" + colourKey(c)) }
+        for c in enColours where words.contains(c) { out.insert("colour:" + colourKey(c)) }
+        for (zh, en) in shapes where contains(lowerUTF8, zh) || words.contains(en) { out.insert("shape:" + en) }
         return out
     }
 
@@ -84,14 +86,29 @@ public enum Values {
         return map[c] ?? c
     }
 
-    static func containsWord(_ s: String, _ w: String) -> Bool {
-        var search = s.startIndex..<s.endIndex
-        while let r = s.range(of: w, range: search) {
-            let before = r.lowerBound == s.startIndex ? nil : s[s.index(before: r.lowerBound)]
-            let after = r.upperBound == s.endIndex ? nil : s[r.upperBound]
-            if !(before.map { $0.isASCII && $0.isLetter } ?? false) && !(after.map { $0.isASCII && $0.isLetter } ?? false) { return true }
-            search = r.upperBound..<s.endIndex
+    /// Byte-level substring test (Foundation's `contains` folds character clusters and is far slower).
+    static func contains(_ hay: [UInt8], _ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard !n.isEmpty, hay.count >= n.count else { return n.isEmpty }
+        for i in 0...(hay.count - n.count) where hay[i] == n[0] {
+            var k = 1
+            while k < n.count && hay[i + k] == n[k] { k += 1 }
+            if k == n.count { return true }
         }
         return false
+    }
+
+    /// The runs of ASCII letters in `s`.
+    static func asciiWords(_ s: String) -> Set<String> {
+        var words = Set<String>()
+        var cur = ""
+        for u in s.unicodeScalars {
+            if (u >= "a" && u <= "z") || (u >= "A" && u <= "Z") { cur.unicodeScalars.append(u) } else if !cur.isEmpty {
+                words.insert(cur)
+                cur = ""
+            }
+        }
+        if !cur.isEmpty { words.insert(cur) }
+        return words
     }
 }
