@@ -79,20 +79,39 @@ public enum CorrectionPrompt {
     }
 }
 
-/// Is an extracted answer supported by the conversation? It must be stated by the user, or be the
-/// assistant's revised answer after the user's doubt (a later assistant turn the user did not reject).
+/// Is an extracted answer supported by the conversation? It must be stated by the user after the wrong
+/// answer (not in a negation: "不是12098,是12093" does not ground 12098), or be a later assistant answer the
+/// user did not object to. The wrong answer itself, and sentences with nothing checkable in them ("You're
+/// right, I misread it."), are never grounded.
 public enum Grounding {
     public static func isGrounded(_ answer: String, in conversation: [ConversationTurn], afterAnswerAt answerIndex: Int) -> Bool {
         let needle = canonical(answer)
-        guard !needle.isEmpty else { return false }
-        let answerValues = Values.of(answer)
-        for (i, turn) in conversation.enumerated() where i > answerIndex {
-            let hay = canonical(turn.content)
-            if hay.contains(needle) { return true }
-            // Same value written differently ("$42.51" vs "42.51 dollars").
-            if !answerValues.isEmpty && answerValues.isSubset(of: Values.of(turn.content)) { return true }
+        guard !needle.isEmpty, conversation.indices.contains(answerIndex) else { return false }
+        let wrong = conversation[answerIndex].content
+        let values = Values.of(answer)
+        if needle == canonical(wrong) { return false }
+        if !values.isEmpty && values.isSubset(of: Values.of(wrong)) { return false }
+        if values.isEmpty && answer.split(separator: " ").count > 4 { return false }
+        for i in conversation.indices where i > answerIndex {
+            let turn = conversation[i]
+            switch turn.role {
+            case .user:
+                if supports(Self.negated.removing(from: TextNormalizer.fold(turn.content)), needle: needle, values: values) { return true }
+            case .assistant:
+                let reply = conversation[(i + 1)...].first { $0.role == .user }
+                let accepted = reply.map { ReplyRules.assess(reply: $0.content, answer: turn.content).kind == .none } ?? true
+                if accepted && supports(turn.content, needle: needle, values: values) { return true }
+            }
         }
         return false
+    }
+
+    static let negated = Pattern(#"(不是|而不是|\bnot\b|\bisn't\b|\bwasn't\b)\s*[^,.!?;\s]+|\b(the|your)\s+[^,.!?;]{0,20}\byou (gave|said)\b"#)
+
+    static func supports(_ text: String, needle: String, values: Set<String>) -> Bool {
+        if canonical(text).contains(needle) { return true }
+        // Same value written differently ("$42.51" vs "42.51 dollars").
+        return !values.isEmpty && values.isSubset(of: Values.of(text))
     }
 
     static func canonical(_ s: String) -> String {

@@ -1,6 +1,7 @@
 // flywheel-bench: benchmarks that print figures (never timed unit tests: shared machines are noisy).
 //
 //   flywheel-bench ingest [--events N] [--sizes N1,N2] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH]
+//   flywheel-bench analyze [--events N]   (ingest, then time `flywheel analyze` over every session)
 //
 // Generates N synthetic turn events (mixed Chinese/English sessions), then in the same run:
 //   1. `flywheel ingest --json` into a fresh database (the real binary, its own process),
@@ -222,6 +223,25 @@ func ingestBenchmark(_ args: [String]) throws {
     if !args.contains("--keep") { try? FileManager.default.removeItem(atPath: work) }
 }
 
+/// Generates N turn events, ingests them, then times `flywheel analyze` over every session.
+func analyzeBenchmark(_ args: [String]) throws {
+    let n = Int(argValue("--events", args) ?? "1000000") ?? 1_000_000
+    let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    let flywheel = argValue("--flywheel", args) ?? exeDir + "/flywheel"
+    let work = argValue("--workdir", args) ?? NSTemporaryDirectory() + "/flywheel-bench-\(getpid())"
+    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    defer { if !args.contains("--keep") { try? FileManager.default.removeItem(atPath: work) } }
+    let ndjson = work + "/events.jsonl", db = work + "/analyze.sqlite"
+    try generate(events: n, ndjson: ndjson, csv: work + "/events.csv")
+    guard try run([flywheel, "ingest", "--json", "--db", db, ndjson]).status == 0 else { throw BenchError("ingest failed") }
+    let r = try run([flywheel, "analyze", "--json", "--db", db])
+    guard r.status == 0, let v = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+          let sessions = v["sessions"] as? Int else { throw BenchError("analyze failed: \(r.stdout.suffix(300))") }
+    print("analyze benchmark: \(n) turn events in \(sessions) sessions")
+    print("  \(fmt(r.seconds, 1)) s, \(fmt(Double(n) / r.seconds)) turns/s, \(fmt(Double(sessions) / r.seconds)) sessions/s, peak RSS \(fmt(Double(r.maxRSSKiB) / 1024, 1)) MB")
+    print("  new signals \(v["new_signals"] ?? "?"), new samples \(v["new_samples"] ?? "?")")
+}
+
 extension String {
     func leftPad(_ w: Int) -> String { count >= w ? self : String(repeating: " ", count: w - count) + self }
 }
@@ -230,8 +250,10 @@ let args = Array(CommandLine.arguments.dropFirst())
 do {
     switch args.first {
     case "ingest": try ingestBenchmark(Array(args.dropFirst()))
+    case "analyze": try analyzeBenchmark(Array(args.dropFirst()))
     default:
         print("usage: flywheel-bench ingest [--events N | --sizes N1,N2,...] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH] [--keep]")
+        print("       flywheel-bench analyze [--events N] [--workdir DIR] [--flywheel PATH] [--keep]")
         exit(args.isEmpty ? 0 : 64)
     }
 } catch {

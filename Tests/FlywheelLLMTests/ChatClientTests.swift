@@ -126,13 +126,37 @@ func client(_ server: StubHTTPServer, timeout: Double = 5, attempts: Int = 3) ->
 @Suite struct GroundingTests {
     let conversation: [FlywheelCore.ConversationTurn] = [
         .init(role: .user, content: "这个数字是多少?"), .init(role: .assistant, content: "87"),
-        .init(role: .user, content: "确定吗?"), .init(role: .assistant, content: "啊对,是78"), .init(role: .user, content: "错了,总金额是 $42.51"),
+        .init(role: .user, content: "确定吗?"), .init(role: .assistant, content: "啊对,是78"), .init(role: .user, content: "好的谢谢"),
+    ]
+    let stated: [FlywheelCore.ConversationTurn] = [
+        .init(role: .user, content: "总金额是多少?"), .init(role: .assistant, content: "$24.15"), .init(role: .user, content: "错了,总金额是 $42.51"),
     ]
 
     @Test func statedOrRevisedAnswersAreGrounded() {
-        #expect(Grounding.isGrounded("78", in: conversation, afterAnswerAt: 1))
-        #expect(Grounding.isGrounded("42.51", in: conversation, afterAnswerAt: 1))
-        #expect(Grounding.isGrounded("$42.51", in: conversation, afterAnswerAt: 1))
+        #expect(Grounding.isGrounded("78", in: conversation, afterAnswerAt: 1))    // the accepted revision
+        #expect(Grounding.isGrounded("42.51", in: stated, afterAnswerAt: 1))       // stated by the user
+        #expect(Grounding.isGrounded("$42.51", in: stated, afterAnswerAt: 1))
+    }
+
+    @Test func negatedWrongAndEmptyAnswersAreNot() {
+        let c: [FlywheelCore.ConversationTurn] = [
+            .init(role: .user, content: "读数是多少?"), .init(role: .assistant, content: "12098"), .init(role: .user, content: "不是12098,是12093"),
+            .init(role: .assistant, content: "You're right, I misread it."),
+        ]
+        #expect(!Grounding.isGrounded("12098", in: c, afterAnswerAt: 1))          // the wrong answer, negated by the user
+        #expect(Grounding.isGrounded("12093", in: c, afterAnswerAt: 1))
+        #expect(!Grounding.isGrounded("You're right, I misread it.", in: c, afterAnswerAt: 1))  // nothing checkable
+        let earlier: [FlywheelCore.ConversationTurn] = [
+            .init(role: .user, content: "total?"), .init(role: .assistant, content: "14.38"),
+            .init(role: .user, content: "btw the 14.38 you gave earlier was wrong, it's 14.36"),
+        ]
+        #expect(!Grounding.isGrounded("14.38", in: earlier, afterAnswerAt: 1))
+        #expect(Grounding.isGrounded("14.36", in: earlier, afterAnswerAt: 1))
+        let rejected: [FlywheelCore.ConversationTurn] = [
+            .init(role: .user, content: "colour?"), .init(role: .assistant, content: "red"), .init(role: .user, content: "wrong"),
+            .init(role: .assistant, content: "Sorry, it is green."), .init(role: .user, content: "still wrong"),
+        ]
+        #expect(!Grounding.isGrounded("green", in: rejected, afterAnswerAt: 1))  // a revision the user rejected
     }
 
     @Test func inventedAnswersAreNot() {

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Small helpers for regular expressions compiled once.
-struct Pattern: @unchecked Sendable {
+public struct Pattern: @unchecked Sendable {
     let regex: NSRegularExpression
     /// `\\b` means an ASCII word boundary here: ICU counts CJK characters as word characters, so its own `\\b`
     /// finds no boundary in "wrong啦" or "no啦".
-    init(_ pattern: String, caseSensitive: Bool = false) {
+    public init(_ pattern: String, caseSensitive: Bool = false) {
         let ascii = #"(?:(?<![A-Za-z0-9'])(?=[A-Za-z0-9'])|(?<=[A-Za-z0-9'])(?![A-Za-z0-9']))"#
         let rewritten = pattern.replacingOccurrences(of: #"\b"#, with: ascii)
         regex = try! NSRegularExpression(pattern: rewritten, options: caseSensitive ? [] : [.caseInsensitive])
     }
-    func matches(_ s: String) -> Bool {
+    public func matches(_ s: String) -> Bool {
         regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
     }
     func firstMatch(_ s: String) -> NSTextCheckingResult? {
@@ -20,11 +20,11 @@ struct Pattern: @unchecked Sendable {
         regex.matches(in: s, range: NSRange(s.startIndex..., in: s))
     }
     /// Capture group `group` of the first match.
-    func capture(_ s: String, _ group: Int = 1) -> String? {
+    public func capture(_ s: String, _ group: Int = 1) -> String? {
         guard let m = firstMatch(s), m.numberOfRanges > group, let r = Range(m.range(at: group), in: s) else { return nil }
         return String(s[r])
     }
-    func removing(from s: String) -> String {
+    public func removing(from s: String) -> String {
         regex.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: " ")
     }
 }
