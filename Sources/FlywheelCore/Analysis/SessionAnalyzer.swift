@@ -92,6 +92,8 @@ public struct SessionAnalyzer: Sendable {
                 // next answer is simply the first real one, unless the assistant apologises.
                 if repeated, let next = nextAnswer(after: r),
                    !ReplyRules.revisionCue.matches(TextNormalizer.normalize(turns[next].content)) { continue }
+                // A refusal has nothing to revise: "怎么又打不开了" -> "抱歉,仍然无法读取" is not a correction.
+                if Values.of(turns[a].content).isEmpty && ReplyRules.refusalAnswer.matches(TextNormalizer.normalize(turns[a].content)) { continue }
                 let target = chooseTarget(answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText, refersBack: assessment.refersBack,
                                           alreadyCorrected: Set(corrections.keys), turns: turns, question: question)
                 guard let next = nextAnswer(after: r) else {
@@ -113,6 +115,10 @@ public struct SessionAnalyzer: Sendable {
                 let target = assessment.stillWrong ? a : chooseTarget(
                     answers: Array(answers[max(0, n - lookBack)...n]), reply: replyText, refersBack: assessment.refersBack,
                     alreadyCorrected: Set(corrections.keys), turns: turns, question: question)
+                // The user was wrong: the assistant stood by its answer and the user accepted that.
+                if target == a, assessment.rule != "format_violation", let next = nextAnswer(after: r),
+                   defended(previous: turns[a].content, next: turns[next].content, reply: replyText),
+                   explicitlyAccepted(answerAt: next, in: turns) { continue }
                 var extracted = AnswerExtractor.extract(reply: replyText, answer: turns[target].content)
                 if extracted == nil, target == a, assessment.rule != "format_violation", let next = nextAnswer(after: r),
                    ReplyRules.isRevision(previous: turns[a].content, next: turns[next].content, doubtedWith: replyText),
@@ -134,10 +140,29 @@ public struct SessionAnalyzer: Sendable {
         return signals.sorted { ($0.answerIndex, $0.kind.rawValue) < ($1.answerIndex, $1.kind.rawValue) }
     }
 
+    /// The next answer keeps the values of the previous one and does not apologise.
+    func defended(previous: String, next: String, reply: String) -> Bool {
+        let prev = Values.of(previous), nxt = Values.of(next)
+        guard !prev.isEmpty, !prev.isDisjoint(with: nxt) else { return false }
+        // Taking up the value the user gave is agreeing, not defending.
+        let offered = Values.of(reply).subtracting(prev)
+        if !offered.isEmpty && !offered.isDisjoint(with: nxt) { return false }
+        return !ReplyRules.revisionCue.matches(TextNormalizer.normalize(next))
+    }
+
+    static let acceptance = Pattern(#"^\W*(ok|okay|oh|ah|i see|got it|fair|fair enough|alright|right|makes sense|my bad|哦|噢|喔|好吧|好的|明白|原来|行吧|那好|那就对了|好|嗯)(?!了)"#)
+
+    /// The user's next turn accepts the answer at `index` ("ok", "哦好吧"); silence is not acceptance.
+    func explicitlyAccepted(answerAt index: Int, in turns: [ConversationTurn]) -> Bool {
+        guard let r = (index + 1..<turns.count).first(where: { turns[$0].role == .user }) else { return false }
+        let reply = TextNormalizer.normalize(turns[r].content)
+        return Self.acceptance.matches(reply) && ReplyRules.assess(reply: turns[r].content, answer: turns[index].content).kind == .none
+    }
+
     /// The user did not object to the answer at `index` (no later reply corrects or doubts it).
     func accepted(answerAt index: Int, in turns: [ConversationTurn]) -> Bool {
         guard let r = (index + 1..<turns.count).first(where: { turns[$0].role == .user }) else { return true }
-        return ReplyRules.assess(reply: turns[r].content, answer: turns[index].content).kind == .none
+        return ReplyRules.assess(reply: turns[r].content, answer: turns[index].content).kind != .correction
     }
 
     private func keep(_ s: DetectedSignal, in corrections: inout [Int: DetectedSignal]) {
@@ -158,6 +183,15 @@ public struct SessionAnalyzer: Sendable {
             var score = 0.0
             if let q = question(a) { score += 2 * Similarity.containment(reply, in: turns[q].content + " " + turns[a].content) }
             if alreadyCorrected.contains(a) { score -= 0.5 }
+            // A refusal stated nothing that could be wrong.
+            if Values.of(turns[a].content).isEmpty && ReplyRules.refusalAnswer.matches(TextNormalizer.normalize(turns[a].content)) { score -= 2 }
+            // Words the reply shares with this exchange but not with the latest one ("周三" vs "周四").
+            if !isLatest, let lq = question(recent.last!) {
+                let latest = Set(Similarity.tokens(turns[lq].content + " " + turns[recent.last!].content))
+                let mine = Set(Similarity.tokens((question(a).map { turns[$0].content } ?? "") + " " + turns[a].content))
+                let distinctive = Set(Similarity.tokens(reply)).intersection(mine).subtracting(latest).filter { $0.count >= 2 }
+                score += min(1, 0.5 * Double(distinctive.count))
+            }
             let answerValues = Values.of(turns[a].content)
             if !answerValues.isEmpty && !replyValues.intersection(answerValues).isEmpty { score += 1 }
             if AnswerExtractor.sameShapeValue(TextNormalizer.fold(reply), answer: TextNormalizer.fold(turns[a].content)) != nil { score += 1 }
@@ -181,15 +215,15 @@ public struct SessionAnalyzer: Sendable {
     }
 
     static let unhelpful = Pattern(
-        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately|several|some|a few|various|appears to be|seems to be|looks like|timed out|try again|can include|may be|might be)\b|无法|不能|看不清|不清楚|模糊|不确定|不太确定|抱歉|不知道|没有图片|出错|失败|没法|一些|几个|很多|若干|似乎|好像是|超时|错误|可能是"#)
+        #"\b(can't|cannot|can not|unable|not able|not clear|unclear|blurry|don't know|not sure|couldn't|could not|no image|error|sorry|unfortunately|several|some|a few|various|appears to be|seems to be|looks like|timed out|try again|can include|may be|might be|please refer|refer to|check the manual|consult)\b|请参考|建议参考|参考说明书|以.{0,6}为准|适量|无法|不能|看不清|不清楚|模糊|不确定|不太确定|抱歉|不知道|没有图片|出错|失败|没法|一些|几个|很多|若干|似乎|好像是|超时|错误|可能是"#)
     static let repeatCue = Pattern(#"\b(again|i asked|my question|i said|once more|repeat|exactly|just tell me|didn't answer|you didn't|not what i asked|answer my question|still|tho|though)\b|再|我问的是|我是问|重新|我说的是|还是那个问题|还没回答|没回答|到底|具体|直接告诉我|[!！]\s*\S|\?\?"#)
-    static let strongRepeatCue = Pattern(#"\b(didn't answer|you didn't answer|not what i asked|answer my question)\b|还没回答|没回答我|没回答"#)
-    static let askedCue = Pattern(#"\b(i asked|i was asking|my question was)\b|我问的是|我是问|我刚才问|^\W*我问(?!你)"#)
+    static let strongRepeatCue = Pattern(#"\b(didn't answer|you didn't answer|not what i asked|answer my question|just (tell|type|give|say|read))\b|还没回答|没回答我|没回答|就告诉我|直接告诉我"#)
+    static let askedCue = Pattern(#"\b(i asked|i was asking|my question was)\b|我问的是|我是问|我刚才问|(^|\s)我问(?!你)"#)
     /// The user changes their own question ("sorry, I meant the third one"): not a repeat.
     static let selfRedirect = Pattern(#"\bi meant\b|\bsorry\b.{0,20}\bmean\b|我是想问|我本来想问|我其实想问|我想问的是|我说错了|我问错了|我打错了"#)
-    static let tryAgain = Pattern(#"\b(try again|one more time)\b|再试|再帮我|再认|重新"#)
+    static let tryAgain = Pattern(#"\b(try again|one more time|i literally|it's literally|that's what i sent|its printed|it's printed|it's right|its right|right (there|under|above|next to))\b|再试|再帮我|再认|重新|帮我|我就是|就在|在.{0,6}(那|这)一?(行|个|里|边)"#)
     static let refusal = Pattern(
-        #"\b(can't|cannot|can not|unable|not able|couldn't|could not|no image|error|timed out|try again|failed)\b|无法|不能|看不清|不清楚|模糊|没有图片|出错|失败|没法|超时|错误|重试"#)
+        #"\b(can't|cannot|can not|unable|not able|couldn't|could not|no image|error|timed out|try again|failed|don't have access|can't see|can't find)\b|无法|不能|看不清|看不到|找不到|不清楚|模糊|没有图片|出错|失败|没法|超时|错误|重试"#)
     static let notTheThing = Pattern(#"\bnot the ([a-z][a-z ]{1,30})"#)
     static let closing = Pattern(#"^\W*(thanks?|thank you|ok|okay|great|cool|got it|好的?|谢谢|多谢|明白了?|知道了|嗯|行)\W*$"#)
     static let questionLike = Pattern(#"\?|吗|呢|什么|什麼|啥|多少|几|哪|谁|怎么|为什么|帮我看|帮我读|帮我查|看一下|看下|告诉我|读一下|\b(what|what's|which|how|when|where|who|why|is|are|does|do|can|could|tell me|read|check)\b"#)
@@ -205,7 +239,7 @@ public struct SessionAnalyzer: Sendable {
         let a = TextNormalizer.normalize(answer)
         if Self.strongRepeatCue.matches(r) { return true }
         // "我问的是总价": a repeat when what follows is the original question, a redirect otherwise.
-        if Self.askedCue.matches(r) { return covered >= 0.3 || dice >= 0.25 }
+        if Self.askedCue.matches(r) { return covered >= 0.2 || dice >= 0.15 }
         // "the password, not the network name": the answer gave the wrong thing; the user re-asks.
         if let m = Self.notTheThing.firstMatch(r), covered > 0 {
             let thing = [1, 2].compactMap { g -> String? in

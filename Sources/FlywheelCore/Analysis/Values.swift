@@ -57,6 +57,10 @@ public enum Values {
         for c in zhColours where contains(lowerUTF8, c + "色") || contains(lowerUTF8, c + "的") { out.insert("colour:" + colourKey(c)) }
         for c in enColours where words.contains(c) { out.insert("colour:" + colourKey(c)) }
         for (zh, en) in shapes where contains(lowerUTF8, zh) || words.contains(en) { out.insert("shape:" + en) }
+        for (zh, en) in directions where zh.contains(where: { contains(lowerUTF8, $0) }) || words.contains(en) { out.insert("dir:" + en) }
+        for m in zhNumeral.allMatches(folded) {
+            if let r = Range(m.range(at: 1), in: folded), let v = zhDigits[String(folded[r])] { out.insert(String(v)) }
+        }
         return out
     }
 
@@ -64,9 +68,23 @@ public enum Values {
                          ("三角形", "triangle"), ("五边形", "pentagon"), ("六边形", "hexagon"), ("八边形", "octagon"),
                          ("星形", "star"), ("心形", "heart"), ("椭圆", "oval"), ("菱形", "diamond")]
 
+    /// Directions, written so that 东西 ("thing") and 左右 ("about") do not count.
+    static let directions: [([String], String)] = [
+        (["东边", "东面", "东侧", "东门", "往东", "向东", "东出口"], "east"), (["西边", "西面", "西侧", "西门", "往西", "向西", "西出口"], "west"),
+        (["南边", "南面", "南侧", "南门", "往南", "向南"], "south"), (["北边", "北面", "北侧", "北门", "往北", "向北"], "north"),
+        (["左边", "左侧", "左转", "往左", "向左", "左手"], "left"), (["右边", "右侧", "右转", "往右", "向右", "右手"], "right"),
+    ]
+    /// Chinese numerals with a measure word ("两个点", "三楼") as digits.
+    static let zhNumeral = Pattern(#"(?<![一二两三四五六七八九十\d])([一二两三四五六七八九十])(?=个|点|次|只|张|位|楼|层|号|道|件|天|年|月|元|块|排|行|颗|瓶|杯)"#)
+    static let zhDigits: [String: Int] = ["一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10]
+
     static func canonicalNumber(_ s: String) -> String {
         var t = s.filter { !"$¥€£".contains($0) }
         if t.contains(":") || t.contains("-") || t.contains("/") { return t }  // times, dates, phone numbers
+        if t.allSatisfy(\.isNumber) && t.count > 1 && t.hasPrefix("0") && t.count <= 2 {
+            t = String(t.drop(while: { $0 == "0" }))   // "03" (a month) and "3" are one value
+            if t.isEmpty { t = "0" }
+        }
         // Thousands separators: "1,234.5" -> "1234.5"; a lone comma with 1-2 decimals is a decimal comma.
         if t.contains(",") {
             let parts = t.split(separator: ",")
