@@ -57,7 +57,15 @@ public enum Values {
         for c in zhColours where contains(lowerUTF8, c + "色") || contains(lowerUTF8, c + "的") { out.insert("colour:" + colourKey(c)) }
         for c in enColours where words.contains(c) { out.insert("colour:" + colourKey(c)) }
         for (zh, en) in shapes where contains(lowerUTF8, zh) || words.contains(en) { out.insert("shape:" + en) }
-        for (zh, en) in directions where zh.contains(where: { contains(lowerUTF8, $0) }) || words.contains(en) { out.insert("dir:" + en) }
+        for (zh, en) in directions where zh.contains(where: { contains(lowerUTF8, $0) }) || (en != "left" && en != "right" && words.contains(en)) {
+            out.insert("dir:" + en)
+        }
+        // "right" alone is agreement ("you're right"); only directional phrases count.
+        for m in sideways.allMatches(lower) {
+            for g in [1, 2] where m.range(at: g).location != NSNotFound {
+                if let r = Range(m.range(at: g), in: lower) { out.insert("dir:" + String(lower[r])) }
+            }
+        }
         for m in zhNumeral.allMatches(folded) {
             if let r = Range(m.range(at: 1), in: folded), let v = zhDigits[String(folded[r])] { out.insert(String(v)) }
         }
@@ -74,6 +82,8 @@ public enum Values {
         (["南边", "南面", "南侧", "南门", "往南", "向南"], "south"), (["北边", "北面", "北侧", "北门", "往北", "向北"], "north"),
         (["左边", "左侧", "左转", "往左", "向左", "左手"], "left"), (["右边", "右侧", "右转", "往右", "向右", "右手"], "right"),
     ]
+    static let sideways = Pattern(#"\b(?:on the|to the|turn|turns|at the|from the|go|keep|bear)\s+(left|right)\b|\b(left|right)(?=\s+(?:side|hand|turn|lane|exit|door|corner))"#)
+
     /// Chinese numerals with a measure word ("两个点", "三楼") as digits.
     static let zhNumeral = Pattern(#"(?<![一二两三四五六七八九十\d])([一二两三四五六七八九十])(?=个|点|次|只|张|位|楼|层|号|道|件|天|年|月|元|块|排|行|颗|瓶|杯)"#)
     static let zhDigits: [String: Int] = ["一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10]
