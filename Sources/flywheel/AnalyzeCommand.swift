@@ -16,12 +16,16 @@ struct LLMOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds before one LLM request times out.")
     var llmTimeout: Double = 60
 
+    @Option(name: .long, help: "Attempts per LLM request (429, 5xx and timeouts are retried with backoff).")
+    var llmAttempts = 4
+
     @Flag(name: .long, help: "Do not call an LLM even if one is configured.")
     var noLlm = false
 
     var configuration: LLMConfiguration? {
         guard !noLlm, var c = LLMConfiguration.resolve(url: llmUrl, model: llmModel) else { return nil }
         c.timeoutSeconds = llmTimeout
+        c.maxAttempts = max(1, llmAttempts)
         return c
     }
 }

@@ -134,6 +134,65 @@ func lastJSON(_ out: String) throws -> [String: Any] {
         #expect(raw.stdoutBytes == bytes.dropLast())
     }
 
+    @Test func analyzeIsIdempotentAndListingsKeepTheirContract() throws {
+        let dir = tempDir()
+        let db = dir + "/demo.sqlite"
+        #expect(try flywheel(["demo", "--db", db]).status == 0)   // ingests and analyses
+        let again = try flywheel(["analyze", "--json", "--db", db])
+        #expect(again.status == 0)
+        let summary = try lastJSON(again.stdout)
+        #expect(summary["new_signals"] as? Int == 0)
+        #expect(summary["new_samples"] as? Int == 0)
+        let all = try lastJSON(try flywheel(["analyze", "--all", "--json", "--db", db]).stdout)
+        #expect((all["sessions"] as? Int ?? 0) > 400)
+        #expect(all["new_signals"] as? Int == 0)
+
+        let signals = try flywheel(["signals", "--format", "jsonl", "--db", db]).stdout.split(separator: "\n")
+        #expect(signals.count > 100)
+        var kinds = Set<String>()
+        for line in signals {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+            for key in ["request_id", "session_id", "signal", "confidence", "evidence"] { #expect(o[key] != nil, "signal lacks \(key)") }
+            let c = o["confidence"] as? Double ?? -1
+            #expect(c >= 0 && c <= 1)
+            kinds.insert(o["signal"] as? String ?? "")
+        }
+        #expect(kinds == ["correction", "repeated_question", "slow_response", "error_log"])
+
+        let samples = try flywheel(["samples", "--format", "jsonl", "--db", db]).stdout.split(separator: "\n")
+        #expect(samples.count > 100)
+        var sources = Set<String>()
+        for line in samples {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+            for key in ["sample_id", "request_id", "source", "quality", "state", "prompt", "wrong", "correct", "category"] {
+                #expect(o.keys.contains(key), "sample lacks \(key)")
+            }
+            sources.insert(o["source"] as? String ?? "")
+            if o["state"] as? String == "needs_answer" { #expect(o["correct"] is NSNull) }
+        }
+        #expect(sources == ["user_correction", "implicit_correction", "thumbs_down"])
+        let filtered = try flywheel(["samples", "--state", "needs_answer", "--format", "jsonl", "--db", db]).stdout.split(separator: "\n")
+        #expect(!filtered.isEmpty && filtered.count < samples.count)
+        #expect(try flywheel(["samples", "--state", "bogus", "--db", db]).status == 64)
+        let table = try flywheel(["signals", "--db", db, "--limit", "5"]).stdout
+        #expect(table.split(separator: "\n").count == 7)  // header, rule, five rows
+    }
+
+    @Test func llmFailuresDoNotStopAnalysisAndTheKeyIsNeverPrinted() throws {
+        let dir = tempDir()
+        let db = dir + "/demo.sqlite"
+        #expect(try flywheel(["demo", "--db", db]).status == 0)
+        // Nothing listens on port 9 of loopback: every call fails fast; the run still finishes.
+        let r = try flywheel(["analyze", "--db", db, "--all", "--llm-recheck", "--llm-url", "http://127.0.0.1:9", "--llm-timeout", "1", "--llm-attempts", "1"],
+                             env: ["FLYWHEEL_LLM_API_KEY": "sk-secret-should-not-appear"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("failed"))
+        #expect(!(r.stdout + r.stderr).contains("sk-secret-should-not-appear"))
+        let samples = try flywheel(["samples", "--format", "jsonl", "--source", "implicit_correction", "--db", db]).stdout
+        #expect(samples.contains("\"status\":\"failed\""))
+        #expect(!samples.contains("sk-secret"))
+    }
+
     @Test func demoBuildsAndRefusesToReplaceARealDatabase() throws {
         let dir = tempDir()
         let real = dir + "/real.sqlite"

@@ -28,8 +28,9 @@ func loadLabelledSet(_ name: String = "signal-conversations.jsonl") throws -> [L
         #expect(ours.extractionExact * 100 >= ours.extractionTotal * 90)
     }
 
-    /// Regression floors on the held-out sets (see Tests/labelled/RESULTS.md); holdout2 is never tuned on.
-    @Test(arguments: [("holdout/signal-conversations.jsonl", 0.95, 0.95), ("holdout2/signal-conversations.jsonl", 0.85, 0.72)])
+    /// Regression floors on the held-out sets (see Tests/labelled/RESULTS.md); holdout3 is never tuned on.
+    @Test(arguments: [("holdout/signal-conversations.jsonl", 0.95, 0.95), ("holdout2/signal-conversations.jsonl", 0.92, 0.85),
+                      ("holdout3/signal-conversations.jsonl", 0.90, 0.78)])
     func heldOutSetsStayAboveTheirFloors(_ name: String, _ minPrecision: Double, _ minRecall: Double) throws {
         let set = try loadLabelledSet(name)
         let ours = SignalEvaluation.evaluate(set, predict: SignalEvaluation.analyzerPredictions(SessionAnalyzer()))
