@@ -27,11 +27,14 @@ public final class Store: @unchecked Sendable {
         }
         var config = Configuration()
         config.busyMode = .timeout(30)
+        config.maximumReaderCount = 4
         config.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the
             // last transactions, and re-ingest is idempotent.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -32000")
+            // The writer gets a 32 MB page cache for ingest; each pooled reader 8 MB, so memory stays
+            // bounded by the number of connections, not by how much was read.
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8000" : "PRAGMA cache_size = -32000")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
