@@ -209,11 +209,6 @@ extension Store {
         }
     }
 
-    /// Stores a session's signals and samples and marks it analysed, in one transaction.
-    public func recordAnalysis(sessionID: String, signals: [NewSignal], samples: [NewSample], now: Int64) throws -> (signals: Int, samples: Int) {
-        try recordAnalyses([SessionAnalysis(sessionID: sessionID, signals: signals, samples: samples)], now: now)
-    }
-
     func recordAnalysis(_ db: Database, sessionID: String, signals: [NewSignal], samples: [NewSample], now: Int64) throws -> (signals: Int, samples: Int) {
         var newSignals = 0, newSamples = 0
         for s in signals {

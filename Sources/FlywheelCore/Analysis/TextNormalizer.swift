@@ -106,12 +106,3 @@ public enum TextNormalizer {
             || (0xF900...0xFAFF).contains(u.value) || (0x20000...0x2A6DF).contains(u.value)
     }
 }
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
-    }
-}
