@@ -65,19 +65,27 @@ public struct SampleFilter: Sendable {
     }
 }
 
+/// One page of a keyset-paged listing: rows of `table` with `id > afterID`, in id order, where each
+/// filter's column is one of its values (an empty filter is no filter).
+func keysetPage(_ db: Database, columns: String, table: String, afterID: Int64, limit: Int,
+                filters: [(column: String, values: [String])] = []) throws -> [Row] {
+    var sql = "SELECT \(columns) FROM \(table) WHERE id > ?"
+    var args: [DatabaseValueConvertible?] = [afterID]
+    for f in filters where !f.values.isEmpty {
+        sql += " AND \(f.column) IN (\(f.values.map { _ in "?" }.joined(separator: ",")))"
+        args += f.values.map { $0 as DatabaseValueConvertible? }
+    }
+    sql += " ORDER BY id LIMIT ?"
+    args.append(limit)
+    return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+}
+
 extension Store {
     /// Signals in id order after `afterID` (keyset paging), optionally of one kind.
     public func signals(kind: String? = nil, afterID: Int64 = 0, limit: Int) throws -> [SignalRow] {
         try writer.read { db in
-            var sql = "SELECT id, session_id, request_id, kind, confidence, rule, evidence, created_at FROM signals WHERE id > ?"
-            var args: [DatabaseValueConvertible?] = [afterID]
-            if let kind {
-                sql += " AND kind = ?"
-                args.append(kind)
-            }
-            sql += " ORDER BY id LIMIT ?"
-            args.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+            try keysetPage(db, columns: "id, session_id, request_id, kind, confidence, rule, evidence, created_at", table: "signals",
+                           afterID: afterID, limit: limit, filters: [("kind", kind.map { [$0] } ?? [])]).map { r in
                 SignalRow(id: r[0], sessionID: r[1], requestID: r[2], kind: r[3], confidence: r[4], rule: r[5], evidence: r[6], createdAt: r[7])
             }
         }
@@ -90,15 +98,9 @@ extension Store {
 
     public func samples(filter: SampleFilter = SampleFilter(), afterID: Int64 = 0, limit: Int) throws -> [SampleRow] {
         try writer.read { db in
-            var sql = "SELECT \(Self.sampleColumns) FROM training_samples WHERE id > ?"
-            var args: [DatabaseValueConvertible?] = [afterID]
-            for (column, values) in [("state", filter.states), ("source", filter.sources), ("error_category", filter.categories)] where !values.isEmpty {
-                sql += " AND \(column) IN (\(values.map { _ in "?" }.joined(separator: ",")))"
-                args += values.map { $0 as DatabaseValueConvertible? }
-            }
-            sql += " ORDER BY id LIMIT ?"
-            args.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(SampleRow.init)
+            try keysetPage(db, columns: Self.sampleColumns, table: "training_samples", afterID: afterID, limit: limit,
+                           filters: [("state", filter.states), ("source", filter.sources), ("error_category", filter.categories)])
+                .map(SampleRow.init)
         }
     }
 

@@ -15,15 +15,8 @@ public struct QuarantineEntry: Sendable {
 extension Store {
     public func quarantineEntries(limit: Int, afterID: Int64 = 0, source: String? = nil) throws -> [QuarantineEntry] {
         try writer.read { db in
-            var sql = "SELECT id, source, line, reason_kind, reason, raw, received_at FROM quarantine WHERE id > ?"
-            var args: [DatabaseValueConvertible?] = [afterID]
-            if let source {
-                sql += " AND source = ?"
-                args.append(source)
-            }
-            sql += " ORDER BY id LIMIT ?"
-            args.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+            try keysetPage(db, columns: "id, source, line, reason_kind, reason, raw, received_at", table: "quarantine",
+                           afterID: afterID, limit: limit, filters: [("source", source.map { [$0] } ?? [])]).map { row in
                 let rawValue: DatabaseValue = row[5]
                 let raw: [UInt8]
                 switch rawValue.storage {
