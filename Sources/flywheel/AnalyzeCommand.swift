@@ -35,9 +35,9 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Mine completed sessions for implicit signals and turn feedback into training samples.",
         discussion: """
-            A session is complete when it has a session_end, or has been idle longer than --idle. Each session is
-            analysed once (again only if new turns arrive, or with --all); re-running creates no duplicates.
-            Corrections whose answer the rules cannot find go to the LLM when one is configured (--llm-url or
+            A session is complete when it has a session_end, or has been idle longer than --idle. Each session is \
+            analysed once (again only if new turns arrive, or with --all); re-running creates no duplicates. \
+            Corrections whose answer the rules cannot find go to the LLM when one is configured (--llm-url or \
             FLYWHEEL_LLM_URL; FLYWHEEL_LLM_MODEL, FLYWHEEL_LLM_API_KEY; OPENAI_BASE_URL/OPENAI_API_KEY also work).
             """)
 

@@ -10,8 +10,8 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Build a fresh demo database from the bundled sample data, then show it.",
         discussion: """
-            Ingests sample-data/events/*.jsonl and sample-data/broken/*.jsonl (which shows the quarantine at
-            work) into a new database. Without --db the demo database is demo.sqlite in the flywheel data
+            Ingests sample-data/events/*.jsonl and sample-data/broken/*.jsonl (which shows the quarantine at \
+            work) into a new database. Without --db the demo database is demo.sqlite in the flywheel data \
             directory. An existing database is replaced only if it is itself a demo database.
             """)
 

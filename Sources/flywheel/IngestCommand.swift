@@ -9,8 +9,8 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Ingest events (NDJSON, see shared/spec/events.md) from files or standard input.",
         discussion: """
-            Re-ingesting an event whose event_id is stored is a no-op counted as a duplicate. Bad lines are
-            quarantined with their reason (see `flywheel quarantine`) and ingestion goes on.
+            Re-ingesting an event whose event_id is stored is a no-op counted as a duplicate. Bad lines are \
+            quarantined with their reason (see `flywheel quarantine`) and ingestion goes on. \
             Exit status: 0; 1 if an input could not be read; 2 with --strict when a line was quarantined.
             """)
 
