@@ -2,6 +2,9 @@
 /// "No, it's 71." -> "71", "that's wrong, the total is $42.51" -> "$42.51". Returns nil when the user
 /// only says it is wrong ("错了"): such a sample waits for a person to write the answer.
 public enum AnswerExtractor {
+    // Compiled once: a pattern built inside a function is compiled on every call.
+    static let instructionPhrase = Pattern(#"^\W*(look|check|try|read|see|please|again|zoom|再|看|仔细|重新)|\bagain\b"#)
+
     // "是Y不是X", "Y, not X", "it says Y not X": the first part is the right one.
     static let contrastZH = Pattern(#"(?:是|应该是|明明是)\s*((?:[^,.!?;\s不]|(?<=\d)[.,:](?=\d)){1,20}?)(?:,|\s)?(?:而)?不是"#)
     static let negThenZH = Pattern(#"不是[^,.!?;]{1,20}?[,\s]*(?:而是|是|应该是)\s*((?:[^,.!?;。:]|(?<=\d)[.,:](?=\d)){1,30})"#)
@@ -63,7 +66,7 @@ public enum AnswerExtractor {
         if l.hasPrefix("not ") || l.hasPrefix("wrong") || l.contains("?") || l.hasPrefix("不") || l.hasPrefix("你") || l.hasPrefix("我")
             || l.hasPrefix("这") || l.hasPrefix("那") || ["like this", "like that", "such"].contains(l) { return false }
         // Instructions to look again are not answers.
-        if Pattern(#"^\W*(look|check|try|read|see|please|again|zoom|再|看|仔细|重新)|\bagain\b"#).matches(l) { return false }
+        if Self.instructionPhrase.matches(l) { return false }
         if l.split(separator: " ").count > 5 { return false }
         return true
     }

@@ -17,6 +17,16 @@ public struct ReplyAssessment: Equatable, Sendable {
 }
 
 public enum ReplyRules {
+    // Compiled once: a pattern built inside a function is compiled on every call.
+    static let negationWord = Pattern(#"不是|\bnot\b|\bisn't\b"#)
+    static let exclamationWhat = Pattern(#"啥呀|什么呀"#)
+    static let onlyNo = Pattern(#"^\W*(no|nope|nah)\W*$"#)
+    static let wrongWord = Pattern(#"\b(wrong|incorrect|misread)\b"#)
+    static let wrongOrNegation = Pattern(#"\b(wrong|incorrect|misread)\b|错|不对|反了"#)
+    static let soThenStart = Pattern(#"^\W*(so|then|那|所以)\b"#)
+    static let bareNo = Pattern(#"^\W*((hmm+|um+|uh+|well|lol|oh|ah|嗯|呃)\W*)?(no|nope|nah|不|不是)\W*$"#)
+    static let lookAgainPhrase = Pattern(#"\b(look again|look closer|check again)\b|再看|仔细看|你看下|你看看|看下"#)
+
     // Idioms that contain cue-like words but say nothing about the answer being wrong.
     static let neutralIdioms = Pattern(
         #"\b(not bad|no worries|no problem|not a problem|nothing else|no,? thanks?( you)?|no need|never ?mind|no rush|not sure|i'm not sure|why not|that's all|that's everything|that's it,? thanks|no more questions?|not at all|i know|i see|no doubt|not yet|no idea|nothing wrong|wrong way|wrong side|it's fine|that's fine|it's ok|it's okay|no,? that's it|not right now|right now|not wrong|something'?s? wrong|something is wrong|not terrible|not too bad|looks right|rest looks right|别的都对|其他都对|其余都对)\b|没错|不错|对不起|不客气|错过|不用了|不用谢|不好意思|没问题|不知道|不太清楚|不太懂|不是很|没有别的|没别的|不要紧|不太确定|不太明白|(?<!不)对对|(?<!不)对的|(?<!不)是的|不对称|错综|对不对|是不是|(?<!不)对吧|不对劲|错误码|报错|出错|我也觉得|不是什么大事|没事了?|没什么|这才对|这回对了|这次对了|现在对了|再看看这张|看看这张|这张呢|下一张|换一张|\b(all good|all set|that's right|exactly right|spot on)\b"#)
@@ -93,11 +103,11 @@ public enum ReplyRules {
         let newValues = replyValues.subtracting(answerValues)
         let nearMiss = hasNearMiss(reply: text, answer: answerNorm)
         let otherValue = !newValues.isEmpty || nearMiss
-        let negatesAnswerValue = !answerValues.isEmpty && Pattern(#"不是|\bnot\b|\bisn't\b"#).matches(text)
+        let negatesAnswerValue = !answerValues.isEmpty && Self.negationWord.matches(text)
             && !replyValues.intersection(answerValues).isEmpty
         let contrast = contrastNegatesAnswer(text, answerNorm)
         let isQuestion = question.matches(text) || questionStart.matches(text)
-            || (whQuestion.matches(text) && !Pattern(#"啥呀|什么呀"#).matches(text) && text.count <= 40 && !strongZH.matches(text)
+            || (whQuestion.matches(text) && !Self.exclamationWhat.matches(text) && text.count <= 40 && !strongZH.matches(text)
                 && !strongEN.matches(text) && !valueLead.matches(text))
         let answerAskedUser = answer.trimmingCharacters().hasSuffix("?") || answer.trimmingCharacters().hasSuffix("？")
         func make(_ kind: ReplyAssessment.Kind, _ rule: String, _ confidence: Double) -> ReplyAssessment {
@@ -107,22 +117,22 @@ public enum ReplyRules {
         // Nothing but punctuation left once the neutral phrase is gone ("这张呢?" -> "?").
         if text != raw && !text.contains(where: { $0.isLetter || $0.isNumber }) { return .none("neutral") }
         // "nope, all good": the no belongs to the polite phrase.
-        if text != raw && Pattern(#"^\W*(no|nope|nah)\W*$"#).matches(text) { return .none("polite_no") }
+        if text != raw && Self.onlyNo.matches(text) { return .none("polite_no") }
         if thanks.matches(text) && !strongZH.matches(text) && !strongEN.matches(text) && !otherValue { return .none("thanks") }
         // A bare "no"/"nope" answers the assistant's own question ("Anything else?") when it asked one.
         if answerAskedUser && leadingNo.matches(text) && !otherValue && !strongZH.matches(text) && !assertion.matches(text)
-            && !Pattern(#"\b(wrong|incorrect|misread)\b"#).matches(text) {
+            && !Self.wrongWord.matches(text) {
             return .none("answer_to_question")
         }
         let strong = strongZH.matches(text) || strongEN.matches(text)
-        if redirect.matches(raw) && !aboutAssistant && !strongZH.matches(text) && !Pattern(#"\b(wrong|incorrect|misread)\b"#).matches(text) {
+        if redirect.matches(raw) && !aboutAssistant && !strongZH.matches(text) && !Self.wrongWord.matches(text) {
             return .none("redirect")
         }
         if strong {
-            if isQuestion && !Pattern(#"\b(wrong|incorrect|misread)\b|错|不对|反了"#).matches(text) {
+            if isQuestion && !Self.wrongOrNegation.matches(text) {
                 return make(.doubt, "doubt_question", 0.5)
             }
-            if isQuestion && Pattern(#"^\W*(so|then|那|所以)\b"#).matches(text) && !aboutAssistant {
+            if isQuestion && Self.soThenStart.matches(text) && !aboutAssistant {
                 return .none("clarifying_question")
             }
             return make(.correction, strongZH.matches(text) ? "explicit_negation_zh" : "explicit_negation_en", otherValue ? 0.95 : 0.85)
@@ -160,12 +170,12 @@ public enum ReplyRules {
             return make(.correction, "states_other_value", 0.85)  // "这明明是六边形"
         }
         if leadingNo.matches(text) && (otherValue || negatesAnswerValue || assertion.matches(text)) { return make(.correction, "no_with_other_value", 0.9) }
-        if Pattern(#"^\W*((hmm+|um+|uh+|well|lol|oh|ah|嗯|呃)\W*)?(no|nope|nah|不|不是)\W*$"#).matches(text) && text == raw {
+        if Self.bareNo.matches(text) && text == raw {
             return make(.correction, "bare_no", 0.8)
         }
         if negatesAnswerValue { return make(.correction, "negates_answer_value", 0.85) }
         if doubt.matches(text) {
-            if otherValue && Pattern(#"\b(look again|look closer|check again)\b|再看|仔细看|你看下|你看看|看下"#).matches(text) {
+            if otherValue && Self.lookAgainPhrase.matches(text) {
                 return make(.correction, "look_again_with_value", 0.9)
             }
             return make(.doubt, "doubt", 0.5)

@@ -40,6 +40,9 @@ public struct DetectedSignal: Equatable, Sendable {
 
 /// Finds implicit signals in one session. Pure: turns in, signals out.
 public struct SessionAnalyzer: Sendable {
+    // Compiled once: a pattern built inside a function is compiled on every call.
+    static let lookAgain = Pattern(#"\b(look again|check again)\b|再看"#)
+
     public var slowMs: Int
     /// How many exchanges after an answer a correction may still refer to it.
     public var lookBack = 2
@@ -251,7 +254,7 @@ public struct SessionAnalyzer: Sendable {
         let answerUnhelpfulEarly = Self.unhelpful.matches(a) || Self.refusal.matches(a)
         // "再试一次 招牌上的字" / "再帮我认认": trying again after a non-answer.
         if answerUnhelpfulEarly && Self.tryAgain.matches(r) { return true }
-        if Self.refusal.matches(a) && Pattern(#"\b(look again|check again)\b|再看"#).matches(r) { return true }
+        if Self.refusal.matches(a) && Self.lookAgain.matches(r) { return true }
         guard Self.questionLike.matches(r) else { return false }
         // "几点?" after an answer that gave the date: part of the original question, asked again.
         if Similarity.containment(reply, in: question) >= 0.75 && !Similarity.tokens(reply).isEmpty
