@@ -88,7 +88,7 @@ public final class AnalysisJob {
 
     /// Signals and implicit-correction samples for one session.
     func analyze(sessionID: String, stored: [StoredTurn]) -> ([NewSignal], [NewSample]) {
-        let turns = stored.map { ConversationTurn(role: $0.role, content: $0.content, requestID: $0.requestID, responseMs: $0.responseMs, turnID: $0.id) }
+        let turns = stored.map(\.conversationTurn)
         var signals: [NewSignal] = []
         var samples: [NewSample] = []
         for s in analyzer.analyze(turns) {
@@ -186,7 +186,7 @@ public final class AnalysisJob {
             // Keep what the rules recorded, and add (or replace) the llm attempt.
             var base = "{\"method\":\"rules\""
             if let previous, let v = try? JSONParser.parse(previous), case .object(let pairs) = v {
-                base = "{" + pairs.filter { $0.0 != "llm" }.map { "\(jsonQuoted($0.0)):\(encode($0.1))" }.joined(separator: ",")
+                base = "{" + pairs.filter { $0.0 != "llm" }.map { "\(jsonQuoted($0.0)):\($0.1.jsonText)" }.joined(separator: ",")
             }
             return base + (base == "{" ? "" : ",") + "\"llm\":\(llm)}"
         }
@@ -196,7 +196,7 @@ public final class AnalysisJob {
         guard let sessionID = sample.sessionID, let turns = try? store.turns(sessionID: sessionID) else {
             return LLMOutcome(status: "failed", error: "conversation not found")
         }
-        let conversation = turns.map { ConversationTurn(role: $0.role, content: $0.content, requestID: $0.requestID, turnID: $0.id) }
+        let conversation = turns.map(\.conversationTurn)
         let answerIndex = turns.firstIndex { $0.requestID == sample.requestID && $0.role == .assistant } ?? 0
         let reply: String
         do {
@@ -219,14 +219,9 @@ public final class AnalysisJob {
     }
 }
 
-/// JSON text for a parsed value (used to carry earlier extraction fields through).
-func encode(_ v: JSONValue) -> String {
-    switch v {
-    case .null: return "null"
-    case .bool(let b): return b ? "true" : "false"
-    case .number(let d): return d == Double(Int64(exactly: d) ?? 0) && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-    case .string(let s): return jsonQuoted(s)
-    case .array(let items): return "[" + items.map(encode).joined(separator: ",") + "]"
-    case .object(let pairs): return "{" + pairs.map { "\(jsonQuoted($0.0)):\(encode($0.1))" }.joined(separator: ",") + "}"
+extension StoredTurn {
+    /// The turn as the (pure) analyser sees it.
+    var conversationTurn: ConversationTurn {
+        ConversationTurn(role: role, content: content, requestID: requestID, responseMs: responseMs, turnID: id)
     }
 }

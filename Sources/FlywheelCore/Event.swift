@@ -262,19 +262,10 @@ public enum EventDecoder {
 
 /// Typed access to an event object's fields with precise error messages.
 private struct Fields {
-    let pairs: [(String, JSONValue)]
-    init(_ v: JSONValue) {
-        if case .object(let p) = v { pairs = p } else { pairs = [] }
-    }
+    let object: JSONValue
+    init(_ v: JSONValue) { object = v }
 
-    func value(_ key: String) -> JSONValue? {
-        var i = pairs.count - 1
-        while i >= 0 {
-            if pairs[i].0 == key { return pairs[i].1 }
-            i -= 1
-        }
-        return nil
-    }
+    func value(_ key: String) -> JSONValue? { object[key] }
 
     func requiredString(_ key: String) throws(EventDecodingError) -> String {
         guard let v = value(key), v != .null else { throw EventDecodingError(.missingField, "missing required field `\(key)`") }

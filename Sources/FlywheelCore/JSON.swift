@@ -315,6 +315,20 @@ private extension String {
     }
 }
 
+extension JSONValue {
+    /// The value written back as JSON text.
+    public var jsonText: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d): return d == Double(Int64(exactly: d) ?? 0) && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case .string(let s): return jsonQuoted(s)
+        case .array(let items): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
+        case .object(let pairs): return "{" + pairs.map { "\(jsonQuoted($0.0)):\($0.1.jsonText)" }.joined(separator: ",") + "}"
+        }
+    }
+}
+
 /// JSON text for a string value (used when writing JSON out: summaries, JSONL listings).
 public func jsonQuoted(_ s: String) -> String {
     var out = "\""

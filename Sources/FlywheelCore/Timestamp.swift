@@ -71,10 +71,7 @@ public enum Timestamp {
         let days = Int(secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400)
         let rem = Int(secs - Int64(days) * 86_400)
         let (y, m, d) = civilFromDays(days)
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
+        func pad(_ v: Int, _ w: Int) -> String { String(v).leftPadded(to: w, with: "0") }
         var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem / 60 % 60, 2)):\(pad(rem % 60, 2))"
         if ms != 0 { out += "." + pad(ms, 3) }
         return out + "Z"

@@ -214,7 +214,7 @@ func ingestBenchmark(_ args: [String]) throws {
         let ref = try run([sqlite3, refDB], stdinPath: scriptPath)
         guard ref.status == 0, ref.stdout.contains("\(n)") else { throw BenchError("sqlite3 import failed (status \(ref.status)): \(ref.stdout.suffix(400))") }
         let fwRate = Double(n) / fw.seconds, refRate = Double(n) / ref.seconds
-        print("\(String(n).padding(toLength: 10, withPad: " ", startingAt: 0)) | \(fmt(fwRate).leftPad(13)) | \((fmt(Double(fw.maxRSSKiB) / 1024, 1) + " MB").leftPad(8)) | \(fmt(refRate).leftPad(14)) | \((fmt(Double(ref.maxRSSKiB) / 1024, 1) + " MB").leftPad(8)) | \(fmt(fwRate / refRate, 2))")
+        print("\(String(n).padding(toLength: 10, withPad: " ", startingAt: 0)) | \(fmt(fwRate).leftPadded(to: 13)) | \((fmt(Double(fw.maxRSSKiB) / 1024, 1) + " MB").leftPadded(to: 8)) | \(fmt(refRate).leftPadded(to: 14)) | \((fmt(Double(ref.maxRSSKiB) / 1024, 1) + " MB").leftPadded(to: 8)) | \(fmt(fwRate / refRate, 2))")
         if !args.contains("--keep") {
             for path in [ndjson, csv, scriptPath] { try? FileManager.default.removeItem(atPath: path) }
             for db in [fwDB, refDB] { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + s) } }
@@ -242,9 +242,6 @@ func analyzeBenchmark(_ args: [String]) throws {
     print("  new signals \(v["new_signals"] ?? "?"), new samples \(v["new_samples"] ?? "?")")
 }
 
-extension String {
-    func leftPad(_ w: Int) -> String { count >= w ? self : String(repeating: " ", count: w - count) + self }
-}
 
 let args = Array(CommandLine.arguments.dropFirst())
 do {

@@ -32,9 +32,3 @@ func printStats(store: Store, path: String, json: Bool) throws {
         print("  " + table.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + String(count).leftPadded(to: 9))
     }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}

@@ -52,11 +52,14 @@ public struct Score: Sendable, CustomStringConvertible {
 
 func fmt(_ x: Double) -> String {
     let v = Int((x * 1000).rounded())
-    return "\(v / 1000).\(String(v % 1000).leftPadded(3, "0"))"
+    return "\(v / 1000).\(String(v % 1000).leftPadded(to: 3, with: "0"))"
 }
 
 extension String {
-    func leftPadded(_ n: Int, _ c: Character) -> String { count >= n ? self : String(repeating: c, count: n - count) + self }
+    /// `self` with `pad` in front up to `width` characters.
+    public func leftPadded(to width: Int, with pad: Character = " ") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
 }
 
 /// What a detector says about each assistant answer: (is a correction, is a repeated question, extracted answer).

@@ -181,6 +181,8 @@ public struct SessionAnalyzer: Sendable {
         let replyValues = Values.of(reply)
         var best = recent.last!
         var bestScore = -Double.infinity
+        let latestTokens = question(recent.last!).map { Set(Similarity.tokens(turns[$0].content + " " + turns[recent.last!].content)) } ?? []
+        let replyTokens = Set(Similarity.tokens(reply))
         for (k, a) in recent.enumerated() {
             let isLatest = k == recent.count - 1
             var score = 0.0
@@ -189,10 +191,9 @@ public struct SessionAnalyzer: Sendable {
             // A refusal stated nothing that could be wrong.
             if Values.of(turns[a].content).isEmpty && ReplyRules.refusalAnswer.matches(TextNormalizer.normalize(turns[a].content)) { score -= 2 }
             // Words the reply shares with this exchange but not with the latest one ("周三" vs "周四").
-            if !isLatest, let lq = question(recent.last!) {
-                let latest = Set(Similarity.tokens(turns[lq].content + " " + turns[recent.last!].content))
+            if !isLatest, !latestTokens.isEmpty {
                 let mine = Set(Similarity.tokens((question(a).map { turns[$0].content } ?? "") + " " + turns[a].content))
-                let distinctive = Set(Similarity.tokens(reply)).intersection(mine).subtracting(latest).filter { $0.count >= 2 }
+                let distinctive = replyTokens.intersection(mine).subtracting(latestTokens).filter { $0.count >= 2 }
                 score += min(1, 0.5 * Double(distinctive.count))
             }
             let answerValues = Values.of(turns[a].content)
@@ -228,7 +229,6 @@ public struct SessionAnalyzer: Sendable {
     static let refusal = Pattern(
         #"\b(can't|cannot|can not|unable|not able|couldn't|could not|no image|error|timed out|try again|failed|don't have access|can't see|can't find)\b|无法|不能|看不清|看不到|找不到|不清楚|模糊|没有图片|出错|失败|没法|超时|错误|重试"#)
     static let notTheThing = Pattern(#"\bnot the ([a-z][a-z ]{1,30})"#)
-    static let closing = Pattern(#"^\W*(thanks?|thank you|ok|okay|great|cool|got it|好的?|谢谢|多谢|明白了?|知道了|嗯|行)\W*$"#)
     static let questionLike = Pattern(#"\?|吗|呢|什么|什麼|啥|多少|几|哪|谁|怎么|为什么|帮我看|帮我读|帮我查|看一下|看下|告诉我|读一下|\b(what|what's|which|how|when|where|who|why|is|are|does|do|can|could|tell me|read|check)\b"#)
     static let asksForNumber = Pattern(#"\b(how many|how much|what time|when|date|price|total|amount|number|reading|cost|code|digit|year|gate|seat|room)\b|多少|几|日期|时间|价格|金额|号码|读数|数字|年份"#)
     static let slotWords = Pattern(#"第?[一二三四五六七八九十两]+(行|个|项|页|张|位|道|排|列|层)|第\d+|\b(first|second|third|fourth|fifth|last|left|right|top|bottom|upper|lower|next|previous|1st|2nd|3rd|\d+th)\b|左|右|\d+"#)
@@ -236,7 +236,7 @@ public struct SessionAnalyzer: Sendable {
     /// The reply re-asks the question (same words, or most of them, or after an answer that did not answer).
     func isRepeat(question: String, answer: String, reply: String) -> Bool {
         let r = TextNormalizer.normalize(reply), q = TextNormalizer.normalize(question)
-        if ReplyRules.closing(reply) { return false }
+        if ReplyRules.isClosing(r) { return false }
         let dice = Similarity.dice(question, reply)
         let covered = Similarity.containment(question, in: reply)
         let a = TextNormalizer.normalize(answer)
@@ -258,7 +258,7 @@ public struct SessionAnalyzer: Sendable {
         guard Self.questionLike.matches(r) else { return false }
         // "几点?" after an answer that gave the date: part of the original question, asked again.
         if Similarity.containment(reply, in: question) >= 0.75 && !Similarity.tokens(reply).isEmpty
-            && Similarity.tokens(reply).count < Similarity.tokens(question).count && !Self.closing.matches(r) {
+            && Similarity.tokens(reply).count < Similarity.tokens(question).count && !ReplyRules.isClosing(r) {
             // Only when the answer missed or the user signals it ("tho", "??"): "What shape is it?" after "Blue."
             // narrows to another attribute of the same thing, which is a new question.
             if Values.of(reply).isSubset(of: Values.of(answer)) && (answerUnhelpfulEarly || Self.repeatCue.matches(r)) { return true }
@@ -283,9 +283,6 @@ public struct SessionAnalyzer: Sendable {
     }
 }
 
-extension ReplyRules {
-    static func closing(_ s: String) -> Bool { SessionAnalyzer.closing.matches(TextNormalizer.normalize(s)) }
-}
 
 func formatSeconds(_ ms: Int) -> String {
     let tenths = (ms + 50) / 100
