@@ -7,6 +7,9 @@ import PackageDescription
 //   FlywheelIngest streaming readers and the ingest pipeline (files, stdin), image inspection.
 //   FlywheelLLM    the OpenAI-compatible chat client over libcurl (CCurl), and LLM answer parsing.
 //   FlywheelAnalyze analysis jobs: sessions -> signals -> training samples, LLM extraction.
+//   TerminalKit    cells, a screen buffer that knows display width, keys, line editor. No ncurses, no I/O.
+//   TerminalNcurses the ncursesw backend (CNcursesw): copies changed cells out, reads keys.
+//   Console        the review console: state, messages, effects, key maps, screens. No ncurses, no SQL.
 //   flywheel       the executable: argument parsing and wiring only.
 //   flywheel-bench benchmarks that print figures (ingest rate vs the sqlite3 tool, memory).
 let package = Package(
@@ -19,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "FlywheelCore"),
@@ -38,10 +42,20 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "FlywheelAnalyze", dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelLLM"]),
+        .target(name: "TerminalKit"),
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "TerminalNcurses", dependencies: ["TerminalKit", "CNcursesw"]),
+        .target(
+            name: "Console",
+            dependencies: [
+                "TerminalKit", "FlywheelCore", "FlywheelStore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         .executableTarget(
             name: "flywheel",
             dependencies: [
                 "FlywheelCore", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelLLM",
+                "TerminalKit", "TerminalNcurses", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -61,6 +75,10 @@ let package = Package(
             dependencies: ["FlywheelAnalyze", "FlywheelStore", "FlywheelIngest", "FlywheelLLM", "FlywheelCore", "FlywheelTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore"]),
+        .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["Console", "TerminalKit", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelCore", "FlywheelTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,4 @@
-import FlywheelCore
+import TerminalKit
 
 /// A plain-text table whose columns line up with CJK text; cells are sanitised and cut to width.
 struct TextTable {

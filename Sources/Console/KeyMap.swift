@@ -1,0 +1,66 @@
+import TerminalKit
+
+/// Everything a key can do. Each has one handler in `Console.update` and one line in the help screen.
+enum Action: Equatable {
+    case quit, help, screen(ScreenID), refresh
+    case down, up, pageDown, pageUp, top, focusNext
+    case search, toggleFlagged
+    case approve, reject, edit, category, skip, undo
+}
+
+/// A key binding: keys, what they do, and the help line. The help screen is generated from these tables, so
+/// it cannot drift from what the keys do.
+struct Binding {
+    var keys: [Key]
+    var action: Action
+    var help: String
+}
+
+enum KeyMap {
+    static let global: [Binding] = [
+        Binding(keys: [.char("1")], action: .screen(.sessions), help: "sessions"),
+        Binding(keys: [.char("2")], action: .screen(.review), help: "review queue"),
+        Binding(keys: [.char("3")], action: .screen(.patterns), help: "error patterns"),
+        Binding(keys: [.char("4")], action: .screen(.prompts), help: "prompts"),
+        Binding(keys: [.char("5")], action: .screen(.metrics), help: "metrics"),
+        Binding(keys: [.char("6")], action: .screen(.annotate), help: "annotate"),
+        Binding(keys: [.char("?")], action: .help, help: "show or hide this help"),
+        Binding(keys: [.ctrl("r")], action: .refresh, help: "reload from the database"),
+        Binding(keys: [.char("q")], action: .quit, help: "quit"),
+    ]
+
+    static let lists: [Binding] = [
+        Binding(keys: [.char("j"), .down], action: .down, help: "next row"),
+        Binding(keys: [.char("k"), .up], action: .up, help: "previous row"),
+        Binding(keys: [.pageDown, .ctrl("d")], action: .pageDown, help: "page down"),
+        Binding(keys: [.pageUp, .ctrl("u")], action: .pageUp, help: "page up"),
+        Binding(keys: [.char("g"), .home], action: .top, help: "first row"),
+        Binding(keys: [.tab], action: .focusNext, help: "switch between list and detail (j/k then scroll the detail)"),
+    ]
+
+    static let sessions: [Binding] = lists + [
+        Binding(keys: [.char("/")], action: .search, help: "search sessions (id, user, text); empty clears"),
+        Binding(keys: [.char("f")], action: .toggleFlagged, help: "flagged sessions only / all sessions"),
+    ]
+
+    static let review: [Binding] = lists + [
+        Binding(keys: [.char("a")], action: .approve, help: "approve the sample"),
+        Binding(keys: [.char("x")], action: .reject, help: "reject the sample"),
+        Binding(keys: [.char("e")], action: .edit, help: "edit the correct answer (Enter saves as fixed, Esc cancels)"),
+        Binding(keys: [.char("c")], action: .category, help: "change the error category"),
+        Binding(keys: [.char("s")], action: .skip, help: "skip: leave it pending, go to the next"),
+        Binding(keys: [.char("u")], action: .undo, help: "undo your last decision"),
+    ]
+
+    static func bindings(for screen: ScreenID) -> [Binding] {
+        switch screen {
+        case .sessions: return sessions + global
+        case .review: return review + global
+        default: return global
+        }
+    }
+
+    static func action(for key: Key, on screen: ScreenID) -> Action? {
+        bindings(for: screen).first { $0.keys.contains(key) }?.action
+    }
+}

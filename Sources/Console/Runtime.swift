@@ -1,0 +1,176 @@
+import Dispatch
+import FlywheelStore
+import Foundation
+import TerminalKit
+
+/// What the console reads and writes. `Store` provides it; tests can slow it down or make it fail.
+public protocol ConsoleDataSource: Sendable {
+    func sessionsPage(_ query: SessionQuery, cursor: SessionCursor?, direction: PageDirection, limit: Int) throws -> [SessionSummary]
+    func sessionCounts() throws -> (total: Int, flagged: Int)
+    func conversation(sessionID: String, limit: Int) throws -> [FlywheelStore.ConversationTurn]
+    func sampleContext(sampleID: Int64, before: Int, after: Int) throws -> [FlywheelStore.ConversationTurn]
+    func reviewQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem]
+    func reviewQueueCount() throws -> Int
+    func review(sampleID: Int64, decision: ReviewDecision, reviewer: String, now: Int64) throws -> ReviewRecord
+    func undo(_ record: ReviewRecord, reviewer: String, now: Int64) throws -> ReviewRecord
+    func dataVersion() throws -> Int
+}
+
+extension Store: ConsoleDataSource {}
+
+/// A terminal the console can run in (the ncurses backend, in the executable).
+public protocol TerminalDevice: AnyObject {
+    var size: (width: Int, height: Int) { get }
+    func draw(_ buffer: ScreenBuffer)
+    func readKey(timeoutMs: Int) -> Key?
+}
+
+/// Runs effects off the UI thread and hands their answers back as messages. Reads run side by side;
+/// writes run one at a time in the order they were asked for.
+public final class EffectRunner: @unchecked Sendable {
+    let data: ConsoleDataSource
+    private let reads = DispatchQueue(label: "flywheel.console.reads", attributes: .concurrent)
+    private let writes = DispatchQueue(label: "flywheel.console.writes")
+    private let lock = NSCondition()
+    private var inbox: [Message] = []
+    private var running = 0
+    let clock: @Sendable () -> Int64
+
+    public init(data: ConsoleDataSource, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.data = data
+        self.clock = clock
+    }
+
+    public func start(_ effects: [Effect]) {
+        for e in effects { start(e) }
+    }
+
+    public func start(_ effect: Effect) {
+        lock.lock(); running += 1; lock.unlock()
+        (effect.isWrite ? writes : reads).async { [self] in
+            let message = perform(effect)
+            lock.lock()
+            inbox.append(message)
+            running -= 1
+            lock.broadcast()
+            lock.unlock()
+        }
+    }
+
+    /// Messages that have arrived, oldest first.
+    public func drain() -> [Message] {
+        lock.lock(); defer { lock.unlock() }
+        let m = inbox
+        inbox.removeAll()
+        return m
+    }
+
+    /// Waits until a message arrives or nothing is running; returns whether anything is left to wait for.
+    @discardableResult
+    public func waitForMessage(timeout: TimeInterval? = nil) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while inbox.isEmpty && running > 0 {
+            if let deadline { if !lock.wait(until: deadline) { break } } else { lock.wait() }
+        }
+        return !inbox.isEmpty || running > 0
+    }
+
+    /// Blocks until every write asked for so far is done (before quitting).
+    public func finishWrites() { writes.sync {} }
+
+    func perform(_ effect: Effect) -> Message {
+        switch effect {
+        case .loadSessions(let q, let cursor, let direction, let limit):
+            return .sessionsPage(query: q, cursor: cursor, direction: direction, requested: limit,
+                                 Result { try data.sessionsPage(q, cursor: cursor, direction: direction, limit: limit) })
+        case .loadConversation(let id):
+            return .conversation(sessionID: id, Result { try data.conversation(sessionID: id, limit: 1000) })
+        case .loadQueue(let cursor, let direction, let limit):
+            return .queuePage(cursor: cursor, direction: direction, requested: limit,
+                              Result { try data.reviewQueue(cursor: cursor, direction: direction, limit: limit) })
+        case .loadContext(let id):
+            return .context(sampleID: id, Result { try data.sampleContext(sampleID: id, before: 4, after: 4) })
+        case .loadCounts:
+            return .counts(Result {
+                let s = try data.sessionCounts()
+                return Counts(sessions: s.total, flagged: s.flagged, queue: try data.reviewQueueCount())
+            })
+        case .review(let id, let decision, let reviewer):
+            return .reviewed(sampleID: id, decision: decision, Result { try data.review(sampleID: id, decision: decision, reviewer: reviewer, now: clock()) })
+        case .undo(let record, let reviewer):
+            return .undone(Result { try data.undo(record, reviewer: reviewer, now: clock()) })
+        case .pollDataVersion:
+            return .dataVersion(Result { try data.dataVersion() })
+        }
+    }
+}
+
+extension Console {
+    /// Runs the app without a terminal: feeds `keys` one at a time, letting every effect finish before the
+    /// next key (so a script sees the result of each key), and returns the final state.
+    public static func runHeadless(state initial: AppState, runner: EffectRunner, keys: [Key]) -> AppState {
+        var state = initial
+        runner.start(start(&state))
+        settle(&state, runner)
+        for key in keys {
+            if state.quit { break }
+            runner.start(update(&state, .key(key)))
+            settle(&state, runner)
+        }
+        runner.finishWrites()
+        settle(&state, runner)
+        return state
+    }
+
+    static func settle(_ state: inout AppState, _ runner: EffectRunner) {
+        while runner.waitForMessage() {
+            for m in runner.drain() { runner.start(update(&state, m)) }
+        }
+    }
+
+    /// The interactive loop: draw, wait briefly for a key, apply the answers that came back. Input is never
+    /// blocked by a query: queries run on the runner's threads and only their answers come through here.
+    public static func runInteractive(state initial: AppState, runner: EffectRunner, terminal: TerminalDevice, pollSeconds: Double = 1) {
+        var state = initial
+        let size = terminal.size
+        state.width = size.width
+        state.height = size.height
+        runner.start(start(&state))
+        var dirty = true
+        var lastTick = Date()
+        var lastPoll = Date()
+        while true {
+            if dirty {
+                terminal.draw(render(state))
+                dirty = false
+            }
+            if let key = terminal.readKey(timeoutMs: 30) {
+                if key == .resize {
+                    let s = terminal.size
+                    runner.start(update(&state, .resized(width: s.width, height: s.height)))
+                } else {
+                    runner.start(update(&state, .key(key)))
+                }
+                dirty = true
+            }
+            for m in runner.drain() {
+                runner.start(update(&state, m))
+                dirty = true
+            }
+            if state.quit { break }
+            let now = Date()
+            if state.pending > 0, now.timeIntervalSince(lastTick) >= 0.1 {
+                _ = update(&state, .tick)
+                lastTick = now
+                dirty = true
+            }
+            if now.timeIntervalSince(lastPoll) >= pollSeconds {
+                runner.start(.pollDataVersion)
+                lastPoll = now
+            }
+        }
+        // Decisions already made are written before the console goes.
+        runner.finishWrites()
+    }
+}

@@ -1,0 +1,128 @@
+import FlywheelStore
+import Foundation
+import TerminalKit
+
+public enum ScreenID: Int, CaseIterable, Sendable {
+    case sessions = 1, review, patterns, prompts, metrics, annotate
+
+    var title: String {
+        switch self {
+        case .sessions: return "Sessions"
+        case .review: return "Review"
+        case .patterns: return "Patterns"
+        case .prompts: return "Prompts"
+        case .metrics: return "Metrics"
+        case .annotate: return "Annotate"
+        }
+    }
+}
+
+enum Focus: Equatable { case list, detail }
+
+/// What the keyboard is doing besides moving around.
+enum Mode: Equatable {
+    case normal
+    case search(LineEditor)
+    case editAnswer(LineEditor, sampleID: Int64)
+    case pickCategory(index: Int, sampleID: Int64)
+}
+
+public struct Counts: Equatable, Sendable {
+    var sessions = 0
+    var flagged = 0
+    var queue = 0
+}
+
+struct StatusLine: Equatable {
+    var text: String
+    var isError: Bool
+}
+
+struct SessionsState {
+    var query = SessionQuery(flaggedOnly: false, search: nil)
+    var list = PagedList<SessionSummary, SessionCursor>(cursorOf: { SessionCursor(lastTs: $0.lastTs, sessionID: $0.sessionID) })
+    /// The conversation of the selected session, once loaded.
+    var conversation: (sessionID: String, turns: [FlywheelStore.ConversationTurn])?
+    /// The session whose conversation was last asked for, so it is asked for once.
+    var requestedConversation: String?
+    var detailScroll = 0
+}
+
+struct ReviewState {
+    var list = PagedList<QueueItem, QueueCursor>(cursorOf: { $0.cursor })
+    var context: (sampleID: Int64, turns: [FlywheelStore.ConversationTurn])?
+    var requestedContext: Int64?
+    var detailScroll = 0
+    /// Decisions that can be undone, newest last, with the row as it was so it can go back in the list.
+    var undoStack: [(record: ReviewRecord, item: QueueItem)] = []
+    /// Rows taken out of the list while their decision is being written, by sample id, with their position.
+    var inFlight: [Int64: (item: QueueItem, index: Int)] = [:]
+}
+
+/// The whole state of the console. `Console.update` is the only thing that changes it.
+public struct AppState {
+    var screen: ScreenID = .sessions
+    var width: Int
+    var height: Int
+    var reviewer: String
+    var focus: Focus = .list
+    var mode: Mode = .normal
+    var showHelp = false
+    var sessions = SessionsState()
+    var review = ReviewState()
+    var counts: Counts?
+    var status: StatusLine?
+    /// Effects started and not yet answered: the spinner runs while this is above zero.
+    var pending = 0
+    var spinnerFrame = 0
+    var dataVersion: Int?
+    var quit = false
+    var theme: Theme
+    var timeZone: TimeZone
+
+    public init(width: Int, height: Int, reviewer: String, theme: Theme = .builtinDefault, timeZone: TimeZone = .current) {
+        self.width = width
+        self.height = height
+        self.reviewer = reviewer
+        self.theme = theme
+        self.timeZone = timeZone
+    }
+
+    public var wantsQuit: Bool { quit }
+    public var isBusy: Bool { pending > 0 }
+}
+
+/// Something that happened: a key, a tick, or the answer to an effect.
+public enum Message {
+    case key(Key)
+    case resized(width: Int, height: Int)
+    case tick
+    case sessionsPage(query: SessionQuery, cursor: SessionCursor?, direction: PageDirection, requested: Int, Result<[SessionSummary], Error>)
+    case conversation(sessionID: String, Result<[FlywheelStore.ConversationTurn], Error>)
+    case queuePage(cursor: QueueCursor?, direction: PageDirection, requested: Int, Result<[QueueItem], Error>)
+    case context(sampleID: Int64, Result<[FlywheelStore.ConversationTurn], Error>)
+    case counts(Result<Counts, Error>)
+    case reviewed(sampleID: Int64, decision: ReviewDecision, Result<ReviewRecord, Error>)
+    case undone(Result<ReviewRecord, Error>)
+    case dataVersion(Result<Int, Error>)
+}
+
+/// Work for the runtime: database reads and writes, run off the UI thread; each answers with a `Message`.
+public enum Effect: Equatable {
+    case loadSessions(SessionQuery, cursor: SessionCursor?, direction: PageDirection, limit: Int)
+    case loadConversation(sessionID: String)
+    case loadQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int)
+    case loadContext(sampleID: Int64)
+    case loadCounts
+    case review(sampleID: Int64, decision: ReviewDecision, reviewer: String)
+    case undo(ReviewRecord, reviewer: String)
+    case pollDataVersion
+
+    /// Writes run one at a time, in order; reads may run alongside.
+    var isWrite: Bool {
+        switch self {
+        case .review, .undo: return true
+        default: return false
+        }
+    }
+}
