@@ -221,7 +221,7 @@ public final class AnalysisJob {
 
 extension StoredTurn {
     /// The turn as the (pure) analyser sees it.
-    var conversationTurn: ConversationTurn {
-        ConversationTurn(role: role, content: content, requestID: requestID, responseMs: responseMs, turnID: id)
+    var conversationTurn: FlywheelCore.ConversationTurn {
+        FlywheelCore.ConversationTurn(role: role, content: content, requestID: requestID, responseMs: responseMs, turnID: id)
     }
 }

@@ -229,6 +229,24 @@ enum Schema {
                 CREATE INDEX feedback_kind ON feedback(kind, id);
                 """)
         }
+        m.registerMigration("v3-review-queue") { db in
+            // The review console's queue order, highest value first: pending before needs_answer; then quality
+            // high, medium, low; then source user_correction, implicit_correction, seed_label, thumbs_down
+            // (anything else last). Virtual, so it costs nothing to store and follows every state change; the
+            // partial index holds only the samples waiting for a decision, in queue order.
+            try db.execute(sql: """
+                ALTER TABLE training_samples ADD COLUMN review_rank INTEGER GENERATED ALWAYS AS (
+                    (state = 'needs_answer') * 100
+                    + (CASE quality WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END) * 10
+                    + (CASE source WHEN 'user_correction' THEN 0 WHEN 'implicit_correction' THEN 1
+                                   WHEN 'seed_label' THEN 2 WHEN 'thumbs_down' THEN 3 ELSE 9 END)
+                ) VIRTUAL;
+                CREATE INDEX training_samples_review_queue ON training_samples(review_rank, id)
+                    WHERE state IN ('pending', 'needs_answer');
+                """)
+            // Sessions page newest first on sessions_last_ts: in a WITHOUT ROWID table that index is
+            // (last_ts, session_id), which is exactly the console's order and cursor, so none is added.
+        }
         return m
     }
 

@@ -58,9 +58,11 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// The SQLite `data_version`: changes when another connection commits (for polling readers).
+    /// The SQLite `data_version` of one dedicated connection (the writer's): it changes when another
+    /// connection, e.g. another process, commits, so a caller polling it sees other processes' commits.
+    /// (Each connection counts on its own, so values read on the pool's several readers cannot be compared.)
     public func dataVersion() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
     }
 }
 
