@@ -19,8 +19,8 @@ struct Binding {
 enum KeyMap {
     static let global: [Binding] = [
         Binding(keys: [.char("1")], action: .screen(.sessions), help: "sessions"),
-        Binding(keys: [.char("2")], action: .screen(.review), help: "review queue"),
-        Binding(keys: [.char("3")], action: .screen(.patterns), help: "error patterns"),
+        Binding(keys: [.char("2")], action: .screen(.review), help: "review"),
+        Binding(keys: [.char("3")], action: .screen(.patterns), help: "patterns"),
         Binding(keys: [.char("4")], action: .screen(.prompts), help: "prompts"),
         Binding(keys: [.char("5")], action: .screen(.metrics), help: "metrics"),
         Binding(keys: [.char("6")], action: .screen(.annotate), help: "annotate"),

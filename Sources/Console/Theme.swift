@@ -19,7 +19,7 @@ public struct ThemeError: Error, CustomStringConvertible {
 
 /// A colour theme: `themes/NAME.toml`, a table `[styles.ROLE]` per role with `fg`, `bg` (0-255 or a colour
 /// name) and `attrs` (bold, underline, reverse, dim).
-public struct Theme: Sendable {
+public struct Theme: Sendable, Equatable {
     public var name: String
     var styles: [Role: Style]
 

@@ -8,7 +8,8 @@ struct Layout {
     var width: Int
     var height: Int
     var body: Rect { Rect(x: 0, y: 1, width: width, height: height - 2) }
-    var listWidth: Int { min(max(34, width * 2 / 5), 72, width) }
+    /// The list gets two fifths (at least 44 columns, at most 80), but leaves the detail 30 on narrow screens.
+    var listWidth: Int { min(max(44, width * 2 / 5), 80, width >= 74 ? width - 30 : width / 2) }
     var list: Rect { body.splitColumns(listWidth).0 }
     var detail: Rect { body.splitColumns(listWidth).1 }
     /// Rows of a list that fit inside its box, below the column header.
@@ -123,7 +124,7 @@ extension Console {
         let q = state.sessions.query
         var title = q.flaggedOnly ? "Sessions · flagged" : "Sessions"
         if let s = q.search { title += " · /\(s)" }
-        let area = drawListFrame(&buf, state, title: title, header: sessionRowText(nil, width: Layout(width: state.width, height: state.height).list.width - 2, tz: state.timeZone))
+        let area = drawListFrame(&buf, state, title: title, header: " " + sessionRowText(nil, width: Layout(width: state.width, height: state.height).list.width - 3, tz: state.timeZone))
         list.scroll(height: area.height)
         if !list.loaded {
             buf.put("loading…", x: area.x + 1, y: area.y, style: t[.muted])
@@ -138,7 +139,8 @@ extension Console {
             let r = area.row(i)
             let selected = idx == list.selected
             let base = selected ? (state.focus == .list ? t[.selected] : t[.selectedUnfocused]) : t[.base]
-            buf.putRow(sessionRowText(row, width: r.width, tz: state.timeZone), in: r, style: base)
+            // The marker keeps the selection visible without colours (monochrome, text captures).
+            buf.putRow((selected ? "▸" : " ") + sessionRowText(row, width: r.width - 1, tz: state.timeZone), in: r, style: base)
             // Badges in their colours at the row's end (the text reserved the room).
             var x = r.maxX - 4
             for (letter, kind, role) in badges where row.signalKinds.contains(kind) {
@@ -155,22 +157,25 @@ extension Console {
     ]
 
     /// A session row: time, session id, user, turns, and four columns for signal badges. nil gives the header.
+    /// Columns shrink with the width; the user column goes first when there is no room.
     static func sessionRowText(_ s: SessionSummary?, width: Int, tz: TimeZone) -> String {
-        let userW = 10, turnsW = 5, badgeW = 4
-        let idW = max(6, width - 11 - 1 - userW - 1 - turnsW - 1 - badgeW - 1)
+        let fixed = 11 + 1 + 3 + 1 + 4  // time, turns, badges
+        let rest = max(0, width - fixed - 1)
+        let userW = rest >= 16 ? min(14, rest / 2 - 1) : 0
+        let idW = max(4, rest - (userW > 0 ? userW + 1 : 0))
+        func user(_ u: String) -> String { userW > 0 ? TextWidth.pad(u, to: userW) + " " : "" }
         guard let s else {
-            return TextWidth.pad("time", to: 11) + " " + TextWidth.pad("session", to: idW) + " " + TextWidth.pad("user", to: userW) + " "
-                + TextWidth.padLeft("turns", to: turnsW) + " " + "sig"
+            return TextWidth.pad("time", to: 11) + " " + TextWidth.pad("session", to: idW) + " " + user("user") + TextWidth.padLeft("#", to: 3) + " sig"
         }
-        return shortTime(s.lastTs, tz) + " " + TextWidth.pad(s.sessionID, to: idW) + " " + TextWidth.pad(s.userID ?? "-", to: userW) + " "
-            + TextWidth.padLeft(String(s.turnCount), to: turnsW) + " " + String(repeating: " ", count: badgeW)
+        return shortTime(s.lastTs, tz) + " " + TextWidth.pad(s.sessionID, to: idW) + " " + user(s.userID ?? "-")
+            + TextWidth.padLeft(s.turnCount > 999 ? "999+" : String(s.turnCount), to: 3) + " " + String(repeating: " ", count: 4)
     }
 
     static func drawReview(_ buf: inout ScreenBuffer, _ state: AppState) {
         let t = state.theme
         var list = state.review.list
-        let lw = Layout(width: state.width, height: state.height).list.width - 2
-        let area = drawListFrame(&buf, state, title: "Review queue", header: queueRowText(nil, width: lw))
+        let lw = Layout(width: state.width, height: state.height).list.width - 3
+        let area = drawListFrame(&buf, state, title: "Review queue", header: " " + queueRowText(nil, width: lw))
         list.scroll(height: area.height)
         if !list.loaded {
             buf.put("loading…", x: area.x + 1, y: area.y, style: t[.muted])
@@ -182,21 +187,24 @@ extension Console {
             guard idx < list.rows.count else { break }
             let selected = idx == list.selected
             let style = selected ? (state.focus == .list ? t[.selected] : t[.selectedUnfocused]) : t[.base]
-            buf.putRow(queueRowText(list.rows[idx], width: area.width), in: area.row(i), style: style)
+            buf.putRow((selected ? "▸" : " ") + queueRowText(list.rows[idx], width: area.width - 1), in: area.row(i), style: style)
         }
         drawSampleDetail(&buf, state)
     }
 
     static let sourceShort = ["user_correction": "user", "implicit_correction": "implicit", "thumbs_down": "thumbs↓", "seed_label": "seed"]
 
-    /// A queue row: id, quality, source, category, and "wrong → right". nil gives the header.
+    /// A queue row: id, quality, (source when there is room), category, and the correct answer. nil gives the header.
     static func queueRowText(_ item: QueueItem?, width: Int) -> String {
-        guard let item else { return TextWidth.pad("id", to: 7) + " q " + TextWidth.pad("source", to: 8) + " " + TextWidth.pad("category", to: 14) + " answer" }
+        let showSource = width >= 56
+        guard let item else {
+            return TextWidth.pad("id", to: 7) + " q " + (showSource ? TextWidth.pad("source", to: 8) + " " : "") + TextWidth.pad("category", to: 12) + " correct answer"
+        }
         let s = item.sample
         let q = s.quality.prefix(1).uppercased()
-        let answer = s.correctAnswer.map { "→ " + oneLine($0) } ?? "→ ? (needs answer)"
-        return TextWidth.pad("#\(s.id)", to: 7) + " \(q) " + TextWidth.pad(sourceShort[s.source] ?? s.source, to: 8) + " "
-            + TextWidth.pad(s.category, to: 14) + " " + answer
+        let answer = s.correctAnswer.map(oneLine) ?? "? needs an answer"
+        return TextWidth.pad("#\(s.id)", to: 7) + " \(q) " + (showSource ? TextWidth.pad(sourceShort[s.source] ?? s.source, to: 8) + " " : "")
+            + TextWidth.pad(s.category, to: 12) + " " + answer
     }
 
     // MARK: detail panels
@@ -214,8 +222,8 @@ extension Console {
             guard li < lines.count else { break }
             let line = lines[li]
             var x = inner.x + 1
-            for (text, style) in line.pieces {
-                x += buf.put(text, x: x, y: inner.y + i, maxWidth: inner.maxX - x, style: style)
+            for (text, style) in line.pieces where x < inner.maxX {
+                x += buf.put(TextWidth.truncate(TextWidth.sanitize(text), to: inner.maxX - x), x: x, y: inner.y + i, maxWidth: inner.maxX - x, style: style)
             }
             if line.isEditor, var editor {
                 editor.draw(into: &buf, x: x, y: inner.y + i, width: inner.maxX - x, style: t[.editor])
@@ -354,7 +362,14 @@ extension Console {
         var lines: [(String, String)] = []
         func section(_ name: String, _ bindings: [Binding]) {
             lines.append((name, ""))
-            for b in bindings { lines.append((b.keys.map(\.label).joined(separator: " "), b.help)) }
+            // The screen keys fold into one line: "1-6  sessions, review queue, ...".
+            let screens = bindings.filter { if case .screen = $0.action { return true } else { return false } }
+            if let first = screens.first, let last = screens.last {
+                lines.append(("\(first.keys[0].label)-\(last.keys[0].label)", "screens, numbered as in the tab bar above"))
+            }
+            for b in bindings where !screens.contains(where: { $0.action == b.action }) {
+                lines.append((b.keys.map(\.label).joined(separator: " "), b.help))
+            }
             lines.append(("", ""))
         }
         switch state.screen {
@@ -375,7 +390,7 @@ extension Console {
                 buf.put(l.0, x: r.x + 2, y: y, maxWidth: w - 4, style: t[.title])
             } else {
                 buf.put(TextWidth.pad(l.0, to: 14), x: r.x + 2, y: y, style: t[.label].adding(.bold))
-                buf.put(l.1, x: r.x + 17, y: y, maxWidth: w - 19, style: t[.help])
+                buf.put(TextWidth.truncate(l.1, to: w - 19), x: r.x + 17, y: y, maxWidth: w - 19, style: t[.help])
             }
         }
     }

@@ -110,8 +110,10 @@ public enum TextWidth {
         }
     }
 
-    /// Cuts `s` to at most `columns` display columns, never splitting a character; adds "…" when cut.
-    public static func truncate(_ s: String, to columns: Int) -> String {
+    /// Cuts `s` (sanitised first, so widths are those of what is shown) to at most `columns` display
+    /// columns, never splitting a character; adds "…" when cut.
+    public static func truncate(_ raw: String, to columns: Int) -> String {
+        let s = sanitize(raw)
         if width(s) <= columns { return s }
         guard columns > 0 else { return "" }
         var out = ""
