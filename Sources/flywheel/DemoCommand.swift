@@ -21,6 +21,11 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The sample-data folder (default: found beside the working directory or the executable).", valueName: "DIR"))
     var data: String?
 
+    @Flag(name: .long, help: "Only build the demo database; do not open the console.")
+    var noConsole = false
+
+    @OptionGroup var console: ConsoleOptions
+
     func run() throws {
         try reportingErrors {
             let dataDir = try locateSampleData()
@@ -49,7 +54,13 @@ struct DemoCommand: ParsableCommand {
             print("analysed \(summary.sessions) sessions: \(summary.newSignals) signals, \(summary.newSamples) training samples")
             try printStats(store: store, path: path, json: false)
             let q = shellQuote(path)
-            print("\nthe console arrives in a later release; meanwhile try:\n  flywheel samples --db \(q)\n  flywheel signals --db \(q) --kind correction\n  flywheel quarantine --db \(q)")
+            // The console opens when there is a terminal to open it in (or --headless asks for a text screen).
+            if !noConsole && (console.headless || (isatty(0) == 1 && isatty(1) == 1)) {
+                try console.run(store: store)
+                if !console.headless { print("demo database: \(path)\nopen it again with: flywheel console --db \(q)") }
+                return
+            }
+            print("\nopen the review console with:\n  flywheel console --db \(q)\nor list from the shell:\n  flywheel samples --db \(q)\n  flywheel signals --db \(q) --kind correction\n  flywheel quarantine --db \(q)")
         }
     }
 
