@@ -10,6 +10,7 @@ import PackageDescription
 //   TerminalKit    cells, a screen buffer that knows display width, keys, line editor. No ncurses, no I/O.
 //   TerminalNcurses the ncursesw backend (CNcursesw): copies changed cells out, reads keys.
 //   Console        the review console: state, messages, effects, key maps, screens. No ncurses, no SQL.
+//   FlywheelCollect the long-running collector: watched inbox, HTTP ingest (Hummingbird), scheduled analysis.
 //   flywheel       the executable: argument parsing and wiring only.
 //   flywheel-bench benchmarks that print figures (ingest rate vs the sqlite3 tool, memory).
 let package = Package(
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "FlywheelCore"),
@@ -42,6 +45,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "FlywheelAnalyze", dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelLLM"]),
+        .target(
+            name: "FlywheelCollect",
+            dependencies: [
+                "FlywheelCore", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelLLM",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "TerminalKit"),
         .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
         .target(name: "TerminalNcurses", dependencies: ["TerminalKit", "CNcursesw"]),
@@ -55,12 +65,13 @@ let package = Package(
             name: "flywheel",
             dependencies: [
                 "FlywheelCore", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelLLM",
-                "TerminalKit", "TerminalNcurses", "Console",
+                "TerminalKit", "TerminalNcurses", "Console", "FlywheelCollect",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "flywheel-bench",
-            dependencies: ["FlywheelCore"]),
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelIngest", "TerminalKit", "Console"]),
         .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(
             name: "FlywheelStoreTests",
@@ -76,6 +87,10 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore"]),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
+        .testTarget(
+            name: "FlywheelCollectTests",
+            dependencies: ["FlywheelCollect", "FlywheelStore", "FlywheelIngest", "FlywheelCore", "FlywheelTestSupport",
+                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["Console", "TerminalKit", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelCore", "FlywheelTestSupport"]),

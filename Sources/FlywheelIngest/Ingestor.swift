@@ -25,7 +25,18 @@ public final class Ingestor {
         public var counts = IngestCounts()
         /// Set when the input could not be (fully) read.
         public var error: String?
+        /// The quarantined lines, in order: where, why (the first `maxProblems`; `counts.quarantined` has them all).
+        public var problems: [Problem] = []
     }
+
+    public struct Problem: Sendable, Equatable {
+        public var line: Int
+        public var kind: String
+        public var message: String
+    }
+
+    /// How many quarantined lines a report lists one by one.
+    public static let maxProblems = 1_000
 
     public let store: Store
     public let options: Options
@@ -72,7 +83,7 @@ public final class Ingestor {
             do {
                 let committed = try store.ingestTransaction { batch in
                     if sourceID == nil { sourceID = try batch.source(name: sourceName, kind: kind).id }
-                    try write(decoded, to: batch, sourceID: sourceID!, sourceName: sourceName, images: images)
+                    try write(decoded, to: batch, sourceID: sourceID!, sourceName: sourceName, images: images, report: &report)
                     try batch.updateSource(id: sourceID!, offset: decoded.endOffset, lines: decoded.lines, counts: batch.counts)
                     return batch.counts
                 }
@@ -91,7 +102,7 @@ public final class Ingestor {
     }
 
     private func write(_ decoded: DecodedBatch, to batch: IngestBatch, sourceID: Int64, sourceName: String,
-                       images: ImageResolver) throws {
+                       images: ImageResolver, report: inout Report) throws {
         try decoded.arena.withUnsafeBytes { arena in
             for item in decoded.items {
                 let raw = UnsafeRawBufferPointer(rebasing: arena[item.start..<(item.start + item.length)])
@@ -100,6 +111,9 @@ public final class Ingestor {
                     try batch.insert(event, raw: raw, sourceID: sourceID, line: item.line, resolveImage: images.resolve)
                 case .bad(let error):
                     try batch.quarantine(raw: raw, source: sourceName, line: item.line, error: error)
+                    if report.problems.count < Self.maxProblems {
+                        report.problems.append(Problem(line: item.line, kind: error.kind.rawValue, message: error.message))
+                    }
                 }
             }
         }

@@ -197,8 +197,12 @@ extension Store {
     public func sessionCounts() throws -> (total: Int, flagged: Int) {
         try writer.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions") ?? 0
-            // Walks the distinct session ids of signals_session and looks each up by primary key.
-            let flagged = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions WHERE session_id IN (SELECT session_id FROM signals)") ?? 0
+            // Counts the distinct session ids of signals_session, which is covering and sorted by session, so no
+            // session row is read. (Looking each id up in sessions read the sessions table at random: on 100,000
+            // sessions and 20,000 flagged, 28 ms warm and 130 ms with a cold page cache, against 8 and 24.) Every
+            // signal belongs to a stored session: analysis writes signals for sessions it read, error-log signals
+            // come from a join with turns, and sessions are never deleted.
+            let flagged = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT session_id) FROM signals") ?? 0
             return (total, flagged)
         }
     }
