@@ -17,8 +17,10 @@
 //    - key presses: per key, `Console.update` + starting its effects + `Console.render` (what the user sees
 //      first), and the time until every effect it started has answered and the screen is drawn again;
 //      approvals are undone ("u") so the cached database stays as built;
-//    - peak RSS of that process (getrusage), and `flywheel console --headless` end to end (process start
-//      included), wall clock and peak RSS.
+//    - peak RSS of that process (VmHWM: on Linux a child's ru_maxrss is at least its parent's peak at the
+//      spawn, so getrusage would report the builder's memory), and `flywheel console --headless` end to end
+//      (process start included; spawned first, while the measuring process is small), wall clock and peak RSS;
+//    - which ConsoleDataSource calls the time went to (the store wrapped in a timer).
 // A figure passes when its p95 is under the target (the median and the maximum are printed too).
 import Console
 import FlywheelCore
