@@ -96,6 +96,8 @@ public final class EffectRunner: @unchecked Sendable {
                 let s = try data.sessionCounts()
                 return Counts(sessions: s.total, flagged: s.flagged, queue: try data.reviewQueueCount())
             })
+        case .loadQueueCount:
+            return .queueCount(Result { try data.reviewQueueCount() })
         case .review(let id, let decision, let reviewer):
             return .reviewed(sampleID: id, decision: decision, Result { try data.review(sampleID: id, decision: decision, reviewer: reviewer, now: clock()) })
         case .undo(let record, let reviewer):

@@ -102,6 +102,7 @@ public enum Message {
     case queuePage(cursor: QueueCursor?, direction: PageDirection, requested: Int, Result<[QueueItem], Error>)
     case context(sampleID: Int64, Result<[FlywheelStore.ConversationTurn], Error>)
     case counts(Result<Counts, Error>)
+    case queueCount(Result<Int, Error>)
     case reviewed(sampleID: Int64, decision: ReviewDecision, Result<ReviewRecord, Error>)
     case undone(Result<ReviewRecord, Error>)
     case dataVersion(Result<Int, Error>)
@@ -114,6 +115,8 @@ public enum Effect: Equatable {
     case loadQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int)
     case loadContext(sampleID: Int64)
     case loadCounts
+    /// After a decision only the queue's count can have changed.
+    case loadQueueCount
     case review(sampleID: Int64, decision: ReviewDecision, reviewer: String)
     case undo(ReviewRecord, reviewer: String)
     case pollDataVersion

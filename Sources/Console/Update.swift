@@ -289,6 +289,11 @@ public enum Console {
             case .success(let c): state.counts = c
             case .failure(let e): state.status = StatusLine(text: "cannot count: \(e)", isError: true)
             }
+        case .queueCount(let result):
+            switch result {
+            case .success(let n): state.counts?.queue = n
+            case .failure(let e): state.status = StatusLine(text: "cannot count the queue: \(e)", isError: true)
+            }
         case .reviewed(let id, let decision, let result):
             let taken = state.review.inFlight.removeValue(forKey: id)
             switch result {
@@ -304,7 +309,7 @@ public enum Console {
                     let verb = ["approve": "approved", "reject": "rejected", "fix": "fixed"][record.action] ?? record.action
                     state.status = StatusLine(text: "#\(id) \(verb) by \(record.reviewer) (u undoes)", isError: false)
                 }
-                return [.loadCounts]
+                return [.loadQueueCount]
             case .failure(let e):
                 if let taken { state.review.list.insert(taken.item, at: taken.index) }
                 state.status = StatusLine(text: "#\(id) not saved: \(e)", isError: true)
@@ -327,7 +332,7 @@ public enum Console {
                     }
                 }
                 state.status = StatusLine(text: "undone: #\(record.sampleID) is \(record.after.state) again", isError: false)
-                return [.loadCounts]
+                return [.loadQueueCount]
             case .failure(let e):
                 _ = state.review.undoStack.popLast()
                 state.status = StatusLine(text: "cannot undo: \(e)", isError: true)

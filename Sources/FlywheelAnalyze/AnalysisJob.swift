@@ -19,6 +19,10 @@ public struct AnalysisOptions: Sendable {
     public var retryFailedLLM = false
     /// Also send corrections the rules answered; their answer is kept, the LLM's is recorded beside it.
     public var llmRecheck = false
+    /// LLM requests in flight at once.
+    public var llmConcurrency = 1
+    /// At most this many LLM requests start per minute (nil: no limit).
+    public var llmRequestsPerMinute: Int?
     public var now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
 
     public init() {}
@@ -53,12 +57,14 @@ public final class AnalysisJob {
         self.analyzer = SessionAnalyzer(slowMs: options.slowMs)
     }
 
-    public func run(progress: (String) -> Void = { _ in }) throws -> AnalysisSummary {
+    /// Runs the job. `shouldStop` is asked between batches (and between LLM requests): when it says yes,
+    /// the batch in hand is committed and the job returns what it did so far.
+    public func run(progress: (String) -> Void = { _ in }, shouldStop: @escaping () -> Bool = { false }) throws -> AnalysisSummary {
         var summary = AnalysisSummary()
         let now = options.now
         if options.all { try store.resetAnalysis() }
         let idleBefore = now - options.idleMs
-        while true {
+        while !shouldStop() {
             let ids = try store.sessionsToAnalyze(idleBefore: idleBefore, limit: options.sessionBatch)
             if ids.isEmpty { break }
             // One read for the batch, the pure analysis on every core, one write transaction.
@@ -77,12 +83,13 @@ public final class AnalysisJob {
             summary.newSamples += written.samples
             progress("analysed \(summary.sessions) sessions")
         }
+        if shouldStop() { return summary }
         summary.openSessions = try store.openSessionCount(idleBefore: idleBefore)
         summary.newErrorLogSignals = try store.recordErrorLogSignals(now: now)
         summary.newSignals += summary.newErrorLogSignals
         summary.newFeedbackSamples = try sampleExplicitFeedback(now: now)
         summary.newSamples += summary.newFeedbackSamples
-        if let llm { try runLLM(llm, summary: &summary, progress: progress) }
+        if let llm, !shouldStop() { try runLLM(llm, summary: &summary, progress: progress, shouldStop: shouldStop) }
         return summary
     }
 
@@ -149,25 +156,59 @@ public final class AnalysisJob {
         return total
     }
 
-    /// Sends corrections the rules could not resolve to the LLM, one at a time. Failures are recorded on
-    /// the sample and the run goes on.
-    func runLLM(_ llm: ChatCompleting, summary: inout AnalysisSummary, progress: (String) -> Void) throws {
+    /// Sends corrections the rules could not resolve to the LLM, at most `llmConcurrency` at once and
+    /// `llmRequestsPerMinute` per minute. Failures are recorded on the sample and the run goes on.
+    func runLLM(_ llm: ChatCompleting, summary: inout AnalysisSummary, progress: (String) -> Void, shouldStop: @escaping () -> Bool) throws {
         let samples = try store.samplesForLLM(limit: options.llmLimit, retryFailed: options.retryFailedLLM, includeResolved: options.llmRecheck)
-        for sample in samples {
-            summary.llmAttempts += 1
-            let outcome = extract(sample, using: llm)
-            switch outcome.status {
-            case "ok": summary.llmResolved += 1
-            case "ungrounded": summary.llmUngrounded += 1
-            case "failed", "unparseable": summary.llmFailures += 1
-            default: summary.llmNoAnswer += 1
-            }
-            let grounded = outcome.status == "ok"
-            let category = grounded ? Taxonomy.classify(question: sample.question, wrong: sample.wrongAnswer, correct: outcome.answer) : nil
-            try store.recordExtraction(sampleID: sample.id, extraction: outcome.json(previous: sample.extraction, model: llmModel, at: options.now),
-                                       correctAnswer: grounded ? outcome.answer : nil, category: category, now: options.now)
-            if summary.llmAttempts % 10 == 0 { progress("LLM extraction \(summary.llmAttempts)/\(samples.count)") }
+        // Shared by the request threads; every access holds its lock.
+        final class Shared: @unchecked Sendable {
+            let lock = NSLock()
+            var tally = AnalysisSummary()
+            var storeError: Error?
         }
+        let shared = Shared()
+        let lock = shared.lock
+        let slots = DispatchSemaphore(value: max(1, options.llmConcurrency))
+        let group = DispatchGroup()
+        var limiter = RateLimiter(perMinute: options.llmRequestsPerMinute)
+        for sample in samples {
+            if shouldStop() { break }
+            slots.wait()
+            if lock.withLock({ shared.storeError != nil }) { slots.signal(); break }
+            let wait = limiter.reserve(now: DispatchTime.now().uptimeNanoseconds)
+            if wait > 0 { Thread.sleep(forTimeInterval: Double(wait) / 1e9) }
+            DispatchQueue.global().async(group: group) { [self] in
+                defer { slots.signal() }
+                let outcome = extract(sample, using: llm)
+                let grounded = outcome.status == "ok"
+                let category = grounded ? Taxonomy.classify(question: sample.question, wrong: sample.wrongAnswer, correct: outcome.answer) : nil
+                do {
+                    try store.recordExtraction(sampleID: sample.id, extraction: outcome.json(previous: sample.extraction, model: llmModel, at: options.now),
+                                               correctAnswer: grounded ? outcome.answer : nil, category: category, now: options.now)
+                } catch {
+                    lock.withLock { if shared.storeError == nil { shared.storeError = error } }
+                }
+                lock.withLock {
+                    shared.tally.llmAttempts += 1
+                    switch outcome.status {
+                    case "ok": shared.tally.llmResolved += 1
+                    case "ungrounded": shared.tally.llmUngrounded += 1
+                    case "failed", "unparseable": shared.tally.llmFailures += 1
+                    default: shared.tally.llmNoAnswer += 1
+                    }
+                }
+            }
+            let done = lock.withLock { shared.tally.llmAttempts }
+            if done > 0 && done % 10 == 0 { progress("LLM extraction \(done)/\(samples.count)") }
+        }
+        group.wait()
+        let tally = shared.tally
+        summary.llmAttempts += tally.llmAttempts
+        summary.llmResolved += tally.llmResolved
+        summary.llmUngrounded += tally.llmUngrounded
+        summary.llmFailures += tally.llmFailures
+        summary.llmNoAnswer += tally.llmNoAnswer
+        if let e = shared.storeError { throw e }
     }
 
     struct LLMOutcome {
@@ -223,5 +264,24 @@ extension StoredTurn {
     /// The turn as the (pure) analyser sees it.
     var conversationTurn: FlywheelCore.ConversationTurn {
         FlywheelCore.ConversationTurn(role: role, content: content, requestID: requestID, responseMs: responseMs, turnID: id)
+    }
+}
+
+/// Spaces request starts evenly so that at most `perMinute` start in any minute. Pure: callers pass the
+/// clock and sleep for what `reserve` returns.
+public struct RateLimiter: Sendable {
+    let interval: UInt64  // nanoseconds between starts; 0 = unlimited
+    var next: UInt64 = 0
+
+    public init(perMinute: Int?) {
+        interval = perMinute.map { $0 > 0 ? 60_000_000_000 / UInt64($0) : 0 } ?? 0
+    }
+
+    /// Reserves the next start and returns how long to wait for it (nanoseconds) from `now`.
+    public mutating func reserve(now: UInt64) -> UInt64 {
+        guard interval > 0 else { return 0 }
+        let start = max(now, next)
+        next = start + interval
+        return start - now
     }
 }
