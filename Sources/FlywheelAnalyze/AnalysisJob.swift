@@ -177,8 +177,11 @@ public final class AnalysisJob {
             if lock.withLock({ shared.storeError != nil }) { slots.signal(); break }
             let wait = limiter.reserve(now: DispatchTime.now().uptimeNanoseconds)
             if wait > 0 { Thread.sleep(forTimeInterval: Double(wait) / 1e9) }
-            DispatchQueue.global().async(group: group) { [self] in
-                defer { slots.signal() }
+            // A thread per request, not the GCD pool: requests block in I/O, and the pool on Linux is only
+            // as wide as the machine has cores, which would cap concurrency below the limit asked for.
+            group.enter()
+            Thread.detachNewThread { [self] in
+                defer { slots.signal(); group.leave() }
                 let outcome = extract(sample, using: llm)
                 let grounded = outcome.status == "ok"
                 let category = grounded ? Taxonomy.classify(question: sample.question, wrong: sample.wrongAnswer, correct: outcome.answer) : nil
