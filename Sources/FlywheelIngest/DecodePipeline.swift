@@ -20,6 +20,8 @@ final class DecodedBatch {
     /// Reader offset after the batch's last line.
     var endOffset: Int64 = 0
     var isLast = false
+    /// On the last batch of a followed file: bytes of an unterminated last line left unread.
+    var pendingBytes: Int64 = 0
     var readError: Error?
 }
 
@@ -34,6 +36,7 @@ final class DecodePipeline {
     private var queue: [DecodedBatch] = []
     private let condition = NSCondition()
     private var cancelled = false
+    private var producerDone = false
     private var thread: Thread?
 
     init(reader: LineReader, batchSize: Int, maxLineBytes: Int, depth: Int = 2) {
@@ -60,12 +63,14 @@ final class DecodePipeline {
         return b
     }
 
-    /// Stops the decoder early (the writer failed).
+    /// Stops the decoder early (the writer failed or was asked to stop), and waits until it has stopped
+    /// reading, so the caller may close the descriptor.
     func cancel() {
         condition.lock()
         cancelled = true
         queue.removeAll()
         condition.broadcast()
+        while !producerDone && thread != nil { condition.wait() }
         condition.unlock()
     }
 
@@ -80,6 +85,12 @@ final class DecodePipeline {
     }
 
     private func produce() {
+        defer {
+            condition.lock()
+            producerDone = true
+            condition.broadcast()
+            condition.unlock()
+        }
         var done = false
         while !done {
             let batch = DecodedBatch()
@@ -97,6 +108,7 @@ final class DecodePipeline {
             }
             batch.endOffset = reader.offset
             batch.isLast = done
+            if done { batch.pendingBytes = reader.pendingBytes }
             if !push(batch) { return }
         }
     }

@@ -83,7 +83,7 @@ public final class Ingestor {
             do {
                 let committed = try store.ingestTransaction { batch in
                     if sourceID == nil { sourceID = try batch.source(name: sourceName, kind: kind).id }
-                    try write(decoded, to: batch, sourceID: sourceID!, sourceName: sourceName, images: images, report: &report)
+                    try write(decoded, to: batch, sourceID: sourceID!, sourceName: sourceName, images: images, problems: &report.problems)
                     try batch.updateSource(id: sourceID!, offset: decoded.endOffset, lines: decoded.lines, counts: batch.counts)
                     return batch.counts
                 }
@@ -101,8 +101,12 @@ public final class Ingestor {
         return report
     }
 
-    private func write(_ decoded: DecodedBatch, to batch: IngestBatch, sourceID: Int64, sourceName: String,
-                       images: ImageResolver, report: inout Report) throws {
+    /// Writes one decoded batch. Returns how many quarantined lines were new: a line quarantined before
+    /// (same source, line number and bytes) is not stored again, though `batch.counts` counts it.
+    @discardableResult
+    func write(_ decoded: DecodedBatch, to batch: IngestBatch, sourceID: Int64, sourceName: String,
+               images: ImageResolver, problems: inout [Problem]) throws -> Int {
+        var newlyQuarantined = 0
         try decoded.arena.withUnsafeBytes { arena in
             for item in decoded.items {
                 let raw = UnsafeRawBufferPointer(rebasing: arena[item.start..<(item.start + item.length)])
@@ -110,12 +114,15 @@ public final class Ingestor {
                 case .event(let event):
                     try batch.insert(event, raw: raw, sourceID: sourceID, line: item.line, resolveImage: images.resolve)
                 case .bad(let error):
+                    let before = batch.changeCount
                     try batch.quarantine(raw: raw, source: sourceName, line: item.line, error: error)
-                    if report.problems.count < Self.maxProblems {
-                        report.problems.append(Problem(line: item.line, kind: error.kind.rawValue, message: error.message))
+                    if batch.changeCount != before { newlyQuarantined += 1 }
+                    if problems.count < Self.maxProblems {
+                        problems.append(Problem(line: item.line, kind: error.kind.rawValue, message: error.message))
                     }
                 }
             }
         }
+        return newlyQuarantined
     }
 }

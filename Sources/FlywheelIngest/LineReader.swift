@@ -18,6 +18,12 @@ public final class LineReader {
     public private(set) var offset: Int64 = 0
     /// True when the last returned line ended at end of input without a newline.
     public private(set) var lastLineUnterminated = false
+    /// With `completeLinesOnly`, an unterminated last line is not returned: it may still be being written.
+    /// `next()` returns nil instead, its bytes are not counted in `offset`, and this says how many there were.
+    public private(set) var pendingBytes: Int64 = 0
+    /// Whether a line without its newline at end of input is held back (a followed file) or returned
+    /// (a finished input).
+    public let completeLinesOnly: Bool
 
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
@@ -27,9 +33,14 @@ public final class LineReader {
     private var skipping = 0  // bytes of an over-long line skipped so far (0 = not skipping)
     private var atStart = true
 
-    public init(fd: Int32, startOffset: Int64 = 0, initialBuffer: Int = 1 << 20, maxLineBytes: Int = 64 << 20) {
+    /// `startOffset` and `startLine` say where the descriptor already is (the caller seeks): offsets and
+    /// line numbers count on from there. A byte order mark is looked for only at offset 0.
+    public init(fd: Int32, startOffset: Int64 = 0, startLine: Int = 0, completeLinesOnly: Bool = false,
+                initialBuffer: Int = 1 << 20, maxLineBytes: Int = 64 << 20) {
         self.fd = fd
         self.maxLineBytes = maxLineBytes
+        self.lineNumber = startLine
+        self.completeLinesOnly = completeLinesOnly
         self.capacity = max(1, min(initialBuffer, maxLineBytes))
         self.buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         self.offset = startOffset
@@ -61,6 +72,17 @@ public final class LineReader {
             }
             if eof {
                 guard end > start || skipping > 0 else { return nil }
+                if completeLinesOnly {
+                    // Leave the partial line for a later reader: un-count what an over-long one skipped.
+                    pendingBytes = Int64(skipping + end - start)
+                    if skipping > 0 {
+                        offset -= Int64(skipping)
+                        lineNumber -= 1
+                        skipping = 0
+                    }
+                    start = end
+                    return nil
+                }
                 let lineStart = start
                 let length = end - start
                 start = end
