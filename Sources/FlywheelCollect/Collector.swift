@@ -31,6 +31,10 @@ public struct CollectorOptions: Sendable {
     public var pollInterval: Double = 0.5
     public var analysis = AnalysisOptions()
     public var ingest = Ingestor.Options()
+    /// Where stdin is spooled before it is ingested (see `Collector.spoolStdin`).
+    public var spoolDirectory: String?
+    /// Stop when stdin ends (stdin is the only source): a pipeline's collector exits with its producer.
+    public var stopWhenStdinEnds = false
     public init() {}
 }
 
@@ -54,22 +58,64 @@ public final class Collector: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Reads standard input to its end (a pipeline feeding the collector).
-    func ingestStdin() -> Ingestor.Report {
-        let report = Ingestor(store: store, options: options.ingest).ingest(path: "-")
-        record(report)
-        logger.info("stdin read", metadata: [
-            "lines": "\(report.lines)", "ingested": "\(report.counts.ingested)", "duplicates": "\(report.counts.duplicates)",
-            "quarantined": "\(report.counts.quarantined)",
-        ])
-        if let e = report.error { logger.error("stdin: \(e)") }
-        return report
+    /// Copies standard input into a spool file that a watcher follows like any inbox file. A pipeline that
+    /// trickles events is ingested as lines arrive (not when a batch fills), and a kill at any moment loses
+    /// nothing: bytes read from the pipe are in the spool file, and the spool's offset is committed with the
+    /// events. Leftover spool files from an earlier run are picked up by the same watcher. A spool file is
+    /// removed once it is fully ingested.
+    func spoolStdin(into directory: String, watcher: InboxWatcher, stop: StopFlag?) {
+        let name = "stdin-\(Int64(Date().timeIntervalSince1970 * 1000))-\(getpid()).jsonl"
+        let path = directory + "/" + name
+        let out = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard out >= 0 else {
+            logger.error("cannot create the stdin spool file", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(errno)))"])
+            return
+        }
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while stop?.isSet != true {
+            let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                if n < 0 { logger.error("reading stdin failed", metadata: ["error": "\(String(cString: strerror(errno)))"]) }
+                break
+            }
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
+                if w < 0 { if errno == EINTR { continue }; break }
+                written += w
+            }
+            total += n
+        }
+        close(out)
+        // Ingest what is left (the watcher may not have looked since the last bytes), then drop the file.
+        let report = watcher.scanOnce()
+        let failed = report.errors[path] != nil
+        if !failed && FileManager.default.fileExists(atPath: path) && !endsWithPartialLine(path) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        logger.info("stdin ended", metadata: ["bytes": "\(total)", "spool": "\(path)"])
     }
 
-    func record(_ report: Ingestor.Report) {
-        metrics.add("flywheel_ingested_events_total", Double(report.counts.ingested))
-        metrics.add("flywheel_duplicate_events_total", Double(report.counts.duplicates))
-        metrics.add("flywheel_quarantined_lines_total", Double(report.counts.quarantined))
+    /// A last line without its newline stays in the spool (it is never ingested on its own), so the file is kept.
+    func endsWithPartialLine(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        guard let end = try? h.seekToEnd(), end > 0 else { return false }
+        try? h.seek(toOffset: end - 1)
+        return h.readData(ofLength: 1) != Data([0x0A])
+    }
+
+    func stdinWatcher() -> InboxWatcher? {
+        guard let dir = options.spoolDirectory else { return nil }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            logger.error("cannot create the stdin spool folder", metadata: ["dir": "\(dir)", "error": "\(error)"])
+            return nil
+        }
+        return InboxWatcher(store: store, directory: dir, options: options.ingest, metrics: metrics, logger: logger)
     }
 
     /// One scheduled analysis: newly completed sessions, feedback, then pending LLM extractions.
@@ -84,7 +130,8 @@ public final class Collector: @unchecked Sendable {
             metrics.add("flywheel_llm_calls_total", Double(s.llmAttempts))
             metrics.add("flywheel_llm_failures_total", Double(s.llmFailures))
             metrics.set("flywheel_last_analysis_timestamp_seconds", Date().timeIntervalSince1970)
-            logger.info("analysis", metadata: [
+            // A run that found nothing is logged at debug level, so an idle collector's log stays quiet.
+            logger.log(level: s.sessions == 0 && s.llmAttempts == 0 && s.newSamples == 0 ? .debug : .info, "analysis", metadata: [
                 "sessions": "\(s.sessions)", "open_sessions": "\(s.openSessions)", "signals": "\(s.newSignals)",
                 "samples": "\(s.newSamples)", "llm_calls": "\(s.llmAttempts)", "llm_resolved": "\(s.llmResolved)",
                 "llm_failures": "\(s.llmFailures)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
@@ -101,7 +148,9 @@ public final class Collector: @unchecked Sendable {
     public func runOnce(watchers: [InboxWatcher]) {
         let stop = StopFlag()
         for w in watchers { _ = w.scanOnce() }
-        if options.readStdin { _ = ingestStdin() }
+        if options.readStdin, let spool = stdinWatcher() {
+            spoolStdin(into: spool.directory, watcher: spool, stop: nil)
+        }
         analyseOnce(stop: stop)
     }
 
@@ -116,10 +165,16 @@ public final class Collector: @unchecked Sendable {
                 group.leave()
             }
         }
-        if options.readStdin {
-            group.enter()
+        if options.readStdin, let spool = stdinWatcher() {
+            // The copier blocks in read(2) until the producer writes or closes; it is not waited for on a
+            // stop (what it copied is already in the spool, followed by the spool's watcher).
             Thread.detachNewThread { [self] in
-                _ = ingestStdin()
+                spoolStdin(into: spool.directory, watcher: spool, stop: stop)
+                if options.stopWhenStdinEnds { stop.set() }
+            }
+            group.enter()
+            Thread.detachNewThread { [options] in
+                spool.run(until: { stop.isSet }, pollInterval: min(options.pollInterval, 0.2))
                 group.leave()
             }
         }
@@ -128,5 +183,7 @@ public final class Collector: @unchecked Sendable {
             stop.wait(seconds: options.interval)
         }
         group.wait()
+        // What arrived since the last run is analysed before a pipeline's collector exits.
+        if options.stopWhenStdinEnds { analyseOnce(stop: StopFlag()) }
     }
 }

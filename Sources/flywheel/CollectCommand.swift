@@ -61,6 +61,9 @@ struct CollectCommand: ParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: ArgumentHelp("Folder where stdin is spooled before ingest (default: stdin-spool beside the database).", valueName: "DIR"))
+    var spool: String?
+
     @Flag(name: .long, help: "Process what is there now (folders, stdin), analyse once, and exit.")
     var once = false
 
@@ -91,6 +94,9 @@ struct CollectCommand: ParsableCommand {
             var options = CollectorOptions()
             options.watchDirectories = watch
             options.readStdin = inputs.contains("-")
+            options.stopWhenStdinEnds = options.readStdin && watch.isEmpty && listen == nil
+            // stdin is spooled beside the database, so a restart finds what was read but not yet ingested.
+            options.spoolDirectory = spool ?? ((store.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? NSTemporaryDirectory()) + "/stdin-spool")
             options.interval = interval
             options.pollInterval = poll
             options.analysis.idleMs = Duration.parseMillis(idle)!
