@@ -119,6 +119,33 @@ struct CollectCommand: ParsableCommand {
                 return
             }
             let stop = StopFlag()
+            // HTTP: validated (a non-loopback address needs a token) and bound before anything else runs, so
+            // a bad address or a port in use is an error at start-up, not a log line later.
+            var serverTask: Task<Void, Never>?
+            let serverDone = DispatchSemaphore(value: 0)
+            let serverError = ErrorBox()
+            if let listen {
+                var config: HTTPIngestConfiguration
+                do { config = try HTTPIngestConfiguration(listen: listen, token: token) } catch { throw CLIError("--listen: \(error)") }
+                config.maxBodyBytes = maxBody
+                config.sessionIdleMs = options.analysis.idleMs
+                let ready = DispatchSemaphore(value: 0)
+                let server: HTTPIngestServer
+                let (log, host, auth) = (logger, config.host, config.token == nil ? "none" : "required")
+                do {
+                    server = try HTTPIngestServer(configuration: config, store: store, metrics: metrics, logger: logger, onListening: { port in
+                        log.info("listening", metadata: ["address": "\(host):\(port)", "token": "\(auth)"])
+                        ready.signal()
+                    })
+                } catch { throw CLIError("\(error)") }
+                serverTask = Task.detached {
+                    do { try await server.run() } catch { serverError.set(error); stop.set() }
+                    ready.signal()
+                    serverDone.signal()
+                }
+                ready.wait()
+                if let e = serverError.value { throw CLIError("cannot serve HTTP on \(listen): \(e)") }
+            }
             // Signals only set the flag; every loop commits the batch in hand and returns.
             var sources: [DispatchSourceSignal] = []
             for sig in [SIGINT, SIGTERM] {
@@ -132,8 +159,22 @@ struct CollectCommand: ParsableCommand {
                 sources.append(source)
             }
             collector.run(watchers: watchers, stop: stop)
+            if let serverTask {
+                // Requests in flight are answered before the server goes.
+                serverTask.cancel()
+                serverDone.wait()
+            }
             withExtendedLifetime(sources) {}
+            if let e = serverError.value { throw CLIError("HTTP server failed: \(e)") }
             logger.info("collector stopped")
         }
     }
+}
+
+/// An error set from another thread.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    func set(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+    var value: Error? { lock.withLock { error } }
 }
