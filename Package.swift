@@ -71,7 +71,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "flywheel-bench",
-            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelIngest", "TerminalKit", "Console"]),
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelIngest", "TerminalKit", "Console", "FlywheelCollect", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(
             name: "FlywheelStoreTests",

@@ -34,8 +34,9 @@ public struct HTTPIngestConfiguration: Sendable {
     public var token: String?
     /// Bodies larger than this are answered 413 without being stored.
     public var maxBodyBytes: Int
-    /// How long a session must be idle to count as completed, for /metrics' analysis lag (seconds).
-    public var sessionIdleSeconds: Int
+    /// How long a session must be idle to count as completed, for /metrics' analysis lag (milliseconds; the
+    /// collector's `--idle`).
+    public var sessionIdleMs: Int64
     /// Batch and line limits, and `imageRoot` for relative image refs.
     public var ingestOptions: Ingestor.Options
     /// Relative image refs in posted events are looked up here (absolute refs and refs with `..` never are);
@@ -47,14 +48,14 @@ public struct HTTPIngestConfiguration: Sendable {
     public static let tokenEnvironmentVariable = "FLYWHEEL_TOKEN"
 
     public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil,
-                maxBodyBytes: Int = HTTPIngestConfiguration.defaultMaxBodyBytes, sessionIdleSeconds: Int = 30 * 60,
+                maxBodyBytes: Int = HTTPIngestConfiguration.defaultMaxBodyBytes, sessionIdleMs: Int64 = 30 * 60 * 1000,
                 ingestOptions: Ingestor.Options = Ingestor.Options(),
                 imageDirectory: String? = FileManager.default.currentDirectoryPath) {
         self.host = host
         self.port = port
         self.token = token
         self.maxBodyBytes = maxBodyBytes
-        self.sessionIdleSeconds = sessionIdleSeconds
+        self.sessionIdleMs = sessionIdleMs
         self.ingestOptions = ingestOptions
         self.imageDirectory = imageDirectory
     }
@@ -136,7 +137,7 @@ public enum HTTPIngestConfigurationError: Error, Equatable, CustomStringConverti
     }
 }
 
-public enum HTTPIngestServerError: Error, CustomStringConvertible {
+public enum HTTPIngestServerError: Error, Equatable, CustomStringConvertible {
     case alreadyRunning
     case stoppedBeforeListening(String)
 
@@ -204,8 +205,8 @@ public final class HTTPIngestServer: @unchecked Sendable {
         }
     }
 
-    /// The port the server listens on, once it does (at once if it already does). Throws if `run()` ended
-    /// without listening (the address was in use, say).
+    /// The port the server listens on (or did), once it does: at once if it already does. Throws if `run()`
+    /// ended without listening (the address was in use, say).
     public func listeningPort() async throws -> Int {
         try await withCheckedThrowingContinuation { c in
             lock.lock()
@@ -248,7 +249,8 @@ public final class HTTPIngestServer: @unchecked Sendable {
     // MARK: - Routes
 
     /// Decoding and storing run on these threads, never on an event loop or Swift concurrency's pool: SQLite
-    /// calls block, and so would GCD's pool, which on Linux has only as many threads as cores.
+    /// calls block, and blocking GCD's pool is no better (on Linux it has only as many threads as cores). While
+    /// one thread writes, the others decode the next bodies.
     private let work = HTTPWorkerPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "flywheel-http")
 
     func postEvents(_ request: Request) async -> Response {
@@ -313,12 +315,13 @@ public final class HTTPIngestServer: @unchecked Sendable {
     }
 
     func metricsResponse() async -> Response {
-        let work = self.work, store = self.store, metrics = self.metrics, idle = Int64(configuration.sessionIdleSeconds) * 1000
+        let store = self.store, metrics = self.metrics, idle = configuration.sessionIdleMs
+        // A thread of its own: a scrape is rare, and must not queue behind posts waiting for the writer.
         let text: Result<String, Error> = await withCheckedContinuation { c in
-            self.work.async {
+            Thread {
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 c.resume(returning: Result { metrics.prometheusText(figures: try store.figures(idleBefore: now - idle), now: now) })
-            }
+            }.start()
         }
         switch text {
         case .success(let body):

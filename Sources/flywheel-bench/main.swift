@@ -3,6 +3,7 @@
 //   flywheel-bench ingest [--events N] [--sizes N1,N2] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH]
 //   flywheel-bench analyze [--events N]   (ingest, then time `flywheel analyze` over every session)
 //   flywheel-bench console [--db PATH] [--rebuild]   (the review console on 1M turns: see ConsoleBench.swift)
+//   flywheel-bench http [--events N] [--clients C]   (HTTP ingest on loopback: see HTTPBench.swift)
 //
 // Generates N synthetic turn events (mixed Chinese/English sessions), then in the same run:
 //   1. `flywheel ingest --json` into a fresh database (the real binary, its own process),
@@ -250,10 +251,12 @@ do {
     case "ingest": try ingestBenchmark(Array(args.dropFirst()))
     case "analyze": try analyzeBenchmark(Array(args.dropFirst()))
     case "console": try consoleBenchmark(Array(args.dropFirst()))
+    case "http": try httpBenchmark(Array(args.dropFirst()))
     default:
         print("usage: flywheel-bench ingest [--events N | --sizes N1,N2,...] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH] [--keep]")
         print("       flywheel-bench analyze [--events N] [--workdir DIR] [--flywheel PATH] [--keep]")
         print("       flywheel-bench console [--db PATH] [--rebuild] [--runs N] [--size COLSxROWS] [--flywheel PATH]")
+        print("       flywheel-bench http [--events N] [--batch B] [--clients C] [--workdir DIR] [--keep]")
         exit(args.isEmpty ? 0 : 64)
     }
 } catch {

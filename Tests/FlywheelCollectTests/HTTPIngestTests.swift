@@ -162,6 +162,63 @@ import Testing
         }
     }
 
+    @Test func concurrentClientsLoseNothing() async throws {
+        try await withServer { s in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for client in 0..<4 {
+                    group.addTask {
+                        let conn = try TestHTTPConnection(port: s.port)
+                        defer { conn.close() }
+                        var ingested = 0
+                        for b in 0..<5 {
+                            let lines = (0..<50).map { i in
+                                #"{"type":"session_end","event_id":"c\#(client)-\#(b)-\#(i)","session_id":"c\#(client)","ts":"2026-05-01T00:00:00Z"}"#
+                            }
+                            let r = try await conn.request("POST", "/v1/events", headers: [("Authorization", "Bearer " + Self.token)],
+                                                           body: Array(lines.joined(separator: "\n").utf8))
+                            #expect(r.status == 200)
+                            ingested += try r.json()["ingested"] as? Int ?? 0
+                        }
+                        return ingested
+                    }
+                }
+                var total = 0
+                for try await n in group { total += n }
+                #expect(total == 1000)
+            }
+            #expect(try s.count("events") == 1000)
+            #expect(try s.count("sessions") == 4)
+        }
+    }
+
+    @Test func overLongLinesAreQuarantinedByTheirPrefix() async throws {
+        try await withServer(ingestOptions: .init(maxLineBytes: 100)) { s in
+            let long = #"{"type":"error_log","event_id":"long","kind":"timeout","detail":""# + String(repeating: "x", count: 300) + #"","ts":"2026-05-01T00:00:00Z"}"#
+            let r = try await s.post(Array((specExampleLines[2] + "\n" + long + "\n").utf8))
+            #expect(r.status == 207)
+            let errors = try #require(try r.json()["errors"] as? [[String: Any]])
+            #expect(errors.map { $0["kind"] as? String } == ["too_long"])
+            #expect(errors.map { $0["line"] as? Int } == [2])
+            #expect(try s.store.quarantineEntries(limit: 1).first?.raw.count == 100)
+        }
+    }
+
+    @Test func imageRefsFromClientsStayInsideTheImageFolder() throws {
+        let dir = NSTemporaryDirectory() + "flywheel-http-images-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 2, 0, 0, 0, 3, 8, 2, 0, 0, 0]
+        FileManager.default.createFile(atPath: dir + "/sub/a.png", contents: Data(png))
+        let images = ConfinedImages(directory: dir + "/sub", imageRoot: nil)
+        #expect(images.resolve(.init(ref: "a.png")).status == .present)
+        for ref in ["../sub/a.png", dir + "/sub/a.png", "x/../../sub/a.png"] {
+            let r = images.resolve(.init(ref: ref, sha256: "abc"))
+            #expect(r.status == .missing && r.path == nil && r.sha256 == "abc", "\(ref)")
+        }
+        #expect(ConfinedImages(directory: nil, imageRoot: nil).resolve(.init(ref: "a.png")).path == nil)
+        #expect(images.resolve(.init(ref: "https://example.com/a.png")).status == .url)
+    }
+
     // MARK: Limits and authentication
 
     @Test func oversizeBodiesAre413AndNothingIsStored() async throws {
@@ -285,6 +342,22 @@ import Testing
         #expect(c.host == "0.0.0.0" && c.port == 7000 && c.token == "env")
     }
 
+    @Test func onListeningGetsThePortAndCancellingStopsTheServer() async throws {
+        let store = try Store.inMemory()
+        let seen = LockedBox<Int?>(nil)
+        let server = try HTTPIngestServer(configuration: .init(host: "127.0.0.1", port: 0), store: store, metrics: CollectorMetrics(),
+                                          logger: quietLogger(), onListening: { seen.value = $0 })
+        let task = Task { try await server.run() }
+        let port = try await server.listeningPort()
+        #expect(seen.value == port && port > 0)
+        // No token configured (loopback): routes are open.
+        #expect(try await RunningServer(port: port, store: store, metrics: CollectorMetrics()).send("GET", "/metrics").status == 200)
+        task.cancel()
+        try await task.value
+        #expect(throws: (any Error).self) { try TestHTTPConnection(port: port) }
+        await #expect(throws: HTTPIngestServerError.alreadyRunning) { try await server.run() }
+    }
+
     @Test func aTakenPortFailsRunAndListeningPort() async throws {
         try await withServer { s in
             let store = try Store.inMemory()
@@ -330,12 +403,13 @@ struct RunningServer {
 /// Starts a server on 127.0.0.1:0 over a fresh file database, runs `body`, then cancels the server and
 /// waits for `run()` to return.
 func withServer(token: String? = HTTPIngestTests.token, maxBodyBytes: Int = HTTPIngestConfiguration.defaultMaxBodyBytes,
-                _ body: (RunningServer) async throws -> Void) async throws {
+                ingestOptions: Ingestor.Options = .init(), _ body: (RunningServer) async throws -> Void) async throws {
     let dir = NSTemporaryDirectory() + "flywheel-http-test-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store = try Store.open(path: dir + "/db.sqlite")
     let metrics = CollectorMetrics()
-    let config = HTTPIngestConfiguration(host: "127.0.0.1", port: 0, token: token, maxBodyBytes: maxBodyBytes, imageDirectory: dir)
+    let config = HTTPIngestConfiguration(host: "127.0.0.1", port: 0, token: token, maxBodyBytes: maxBodyBytes,
+                                         ingestOptions: ingestOptions, imageDirectory: dir)
     let server = try HTTPIngestServer(configuration: config, store: store, metrics: metrics, logger: quietLogger())
     let task = Task { try await server.run() }
     do {
@@ -348,6 +422,16 @@ func withServer(token: String? = HTTPIngestTests.token, maxBodyBytes: Int = HTTP
     }
     task.cancel()
     try await task.value
+}
+
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v: T
+    init(_ v: T) { self.v = v }
+    var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return v }
+        set { lock.lock(); v = newValue; lock.unlock() }
+    }
 }
 
 struct TestHTTPResponse {
