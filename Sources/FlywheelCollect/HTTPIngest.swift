@@ -1,12 +1,18 @@
 // HTTP ingest (Hummingbird): producers POST events, monitoring reads /healthz and /metrics.
 //
-//   POST /v1/events   a JSON array of events, or NDJSON (one event a line). Bearer token.
-//                     200  every record stored (or a duplicate of a stored event_id)
-//                     207  some records were quarantined; the good ones are stored; `errors` lists the bad ones
+//   POST /v1/events   a JSON array of events, or NDJSON (one event a line). Bearer token. The format is told
+//                     by the body (first byte "[" after whitespace: array), not by Content-Type. One body is
+//                     one transaction: all of its records are accounted for, or none.
+//                     200  every record stored (or a duplicate of a stored event_id: re-posting is a no-op)
+//                     207  some records (possibly all) were quarantined, the good ones stored; `errors` lists
+//                          the bad ones. A 2xx: nothing to resend, the bad records wait in the quarantine.
 //                     400  the body starts with "[" but is not a JSON array; kept whole in the quarantine
 //                     401  missing or wrong token (WWW-Authenticate: Bearer)
-//                     413  body over `maxBodyBytes`; nothing read or stored
+//                     413  body over `maxBodyBytes` (by Content-Length, or while reading a chunked body);
+//                          nothing stored (the rest is read and dropped, so the connection stays usable)
 //                     500  the store failed; nothing of the body was stored, the producer should retry
+//                     curl sends `Expect: 100-continue` for bodies over 1 MiB, which Hummingbird does not
+//                     answer: curl then waits 1 s before sending. `curl -H 'Expect:'` avoids the wait.
 //   GET /healthz      200 {"status":"ok"}, no token needed
 //   GET /metrics      Prometheus text format 0.0.4. Bearer token.
 // Every other route is 404 (Hummingbird's router does not answer 405), after the token check.
@@ -166,7 +172,7 @@ public final class HTTPIngestServer: @unchecked Sendable {
     private var waiters: [CheckedContinuation<Int, Error>] = []
 
     /// Validates `configuration` (throws `HTTPIngestConfigurationError`); nothing listens until `run()`.
-    /// `onListening` gets the bound port once the server accepts connections.
+    /// `onListening` gets the bound port once the server accepts connections (before `listeningPort()` returns).
     public init(configuration: HTTPIngestConfiguration, store: Store, metrics: CollectorMetrics,
                 logger: Logger = Logger(label: "flywheel.http"), onListening: (@Sendable (_ port: Int) -> Void)? = nil) throws {
         try configuration.validate()
@@ -233,8 +239,8 @@ public final class HTTPIngestServer: @unchecked Sendable {
             "address": "\(configuration.host):\(port)", "auth": "\(configuration.token == nil ? "none (loopback)" : "bearer token")",
             "max_body_bytes": "\(configuration.maxBodyBytes)",
         ])
-        for c in w { c.resume(returning: port) }
         onListening?(port)
+        for c in w { c.resume(returning: port) }
     }
 
     private func finish(_ why: String) {

@@ -51,7 +51,7 @@ extension Ingestor {
         case .jsonArray:
             switch BodySplitter.arrayElements(body) {
             case .success(let ranges):
-                records = ranges.enumerated().map { MemoryRecord(range: $0.element, line: $0.offset + 1) }
+                records = ranges.enumerated().map { BodySplitter.record($0.element, line: $0.offset + 1, maxLineBytes: options.maxLineBytes) }
             case .failure(let why):
                 let message = "the body starts with \"[\" but is not a JSON array: \(why)"
                 result.malformed = message
@@ -146,16 +146,20 @@ enum BodySplitter {
             }
             if isBlank {
                 blank += 1
-            } else if stop - start > maxLineBytes {
-                let kept = min(64 << 10, maxLineBytes)
-                records.append(MemoryRecord(range: start..<(start + kept), line: line, outcome: .bad(EventDecodingError(
-                    .tooLong, "line is \(stop - start) bytes, over the \(maxLineBytes)-byte limit; only its first \(kept) bytes are kept"))))
             } else {
-                records.append(MemoryRecord(range: start..<stop, line: line))
+                records.append(record(start..<stop, line: line, maxLineBytes: maxLineBytes))
             }
             start = end + 1
         }
         return (records, blank)
+    }
+
+    /// A record to decode, or, over `maxLineBytes`, a `too_long` one that keeps its first 64 KiB.
+    static func record(_ range: Range<Int>, line: Int, maxLineBytes: Int) -> MemoryRecord {
+        guard range.count > maxLineBytes else { return MemoryRecord(range: range, line: line) }
+        let kept = min(64 << 10, maxLineBytes)
+        return MemoryRecord(range: range.lowerBound..<(range.lowerBound + kept), line: line, outcome: .bad(EventDecodingError(
+            .tooLong, "line is \(range.count) bytes, over the \(maxLineBytes)-byte limit; only its first \(kept) bytes are kept")))
     }
 
     /// The byte ranges of a JSON array's elements, verbatim (surrounding whitespace excluded). Only the

@@ -200,6 +200,12 @@ import Testing
             #expect(errors.map { $0["kind"] as? String } == ["too_long"])
             #expect(errors.map { $0["line"] as? Int } == [2])
             #expect(try s.store.quarantineEntries(limit: 1).first?.raw.count == 100)
+            // The same in a JSON array: the element is cut, its neighbours are stored.
+            let a = try await s.post(Array(("[" + #"{"type":"session_end","event_id":"e2","session_id":"s2","ts":"2026-05-01T00:00:00Z"}"# + "," + long.replacingOccurrences(of: "\"long\"", with: "\"long2\"") + "]").utf8))
+            #expect(a.status == 207)
+            let j = try a.json()
+            #expect(j["ingested"] as? Int == 1)
+            #expect((j["errors"] as? [[String: Any]])?.first?["line"] as? Int == 2)
         }
     }
 
