@@ -52,6 +52,7 @@ struct DemoCommand: ParsableCommand {
             let config = LLMConfiguration.resolve(url: nil, model: nil)
             let summary = try AnalysisJob(store: store, llm: config.map { CurlChatClient(configuration: $0) }, llmModel: config?.model).run()
             print("analysed \(summary.sessions) sessions: \(summary.newSignals) signals, \(summary.newSamples) training samples")
+            try registerDemoPrompts(store: store, dir: dataDir + "/prompts")
             try printStats(store: store, path: path, json: false)
             let q = shellQuote(path)
             // The console opens when there is a terminal to open it in (or --headless asks for a text screen).
@@ -62,6 +63,24 @@ struct DemoCommand: ParsableCommand {
             }
             print("\nopen the review console with:\n  flywheel console --db \(q)\nor list from the shell:\n  flywheel samples --db \(q)\n  flywheel signals --db \(q) --kind correction\n  flywheel quarantine --db \(q)")
         }
+    }
+
+    /// Template texts for the versions the events name (sample-data/prompts/NAME.txt); each version's parent is
+    /// the one before it of the same task type; the newest version of each task type becomes the active one.
+    private func registerDemoPrompts(store: Store, dir: String) throws {
+        let versions = try store.promptVersions().sorted { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }
+        var added: [String] = []
+        for (i, v) in versions.enumerated() {
+            guard v.template == nil, let text = try? String(contentsOfFile: dir + "/" + v.name + ".txt", encoding: .utf8) else { continue }
+            let parent = versions[..<i].last { $0.taskType == v.taskType }?.name
+            try storeCall { try store.addPromptVersion(name: v.name, template: text.trimmingCharacters(in: .whitespacesAndNewlines),
+                                                       parent: parent, author: "sample-data", taskType: v.taskType, now: v.createdAt) }
+            added.append(v.name)
+        }
+        var newest: [String: String] = [:]
+        for v in versions { newest[v.taskType ?? ""] = v.name }
+        for name in newest.values.sorted() { try storeCall { try store.activatePromptVersion(name) } }
+        print("prompt versions: \(versions.count) (templates for \(added.joined(separator: ", "))); active: \(newest.values.sorted().joined(separator: ", "))")
     }
 
     private func locateSampleData() throws -> String {
