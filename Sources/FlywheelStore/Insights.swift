@@ -116,7 +116,8 @@ public struct MetricPoint: Sendable, Equatable {
 }
 
 extension Store {
-    /// SQL for the event time of training sample `s` (see the top of this file).
+    /// SQL for the event time of training sample `s` (see the top of this file). Queries compute it once per
+    /// sample in a MATERIALIZED CTE: a flattened subquery would evaluate it again for every mention of `at`.
     static let sampleTime = """
         COALESCE((SELECT ts FROM turns WHERE id = s.answer_turn_id),
                  (SELECT max(ts) FROM turns a WHERE a.request_id = s.request_id AND a.role = 'assistant'),
@@ -143,9 +144,10 @@ extension Store {
     public func categoryBreakdown(_ w: InsightWindow) throws -> [BreakdownRow] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT task_type, model, prompt_version, error_category, count(*) FROM (
+                WITH timed AS MATERIALIZED (
                     SELECT s.task_type, s.model, s.prompt_version, s.error_category, \(Self.sampleTime) AS at
                     FROM training_samples s WHERE s.state != 'rejected')
+                SELECT task_type, model, prompt_version, error_category, count(*) FROM timed
                 WHERE at >= ? AND at < ?
                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
                 """, arguments: [w.since, w.until]).map { r in
@@ -170,8 +172,9 @@ extension Store {
         args += [w.since, w.until, limit]
         return try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(Self.sampleColumns) FROM (
+                WITH timed AS MATERIALIZED (
                     SELECT s.*, \(Self.sampleTime) AS at FROM training_samples s WHERE \(conditions.joined(separator: " AND ")))
+                SELECT \(Self.sampleColumns) FROM timed
                 WHERE at >= ? AND at < ?
                 ORDER BY at DESC, id DESC LIMIT ?
                 """, arguments: StatementArguments(args)).map(SampleRow.init)
@@ -234,12 +237,12 @@ extension Store {
                 SELECT \(start("ts")), count(*) FROM feedback WHERE ts >= ? AND ts < ? GROUP BY 1
                 """, columns: ["feedback"])
             all.merge(try series("""
-                SELECT \(start("at")), count(*) FROM (
+                WITH timed AS MATERIALIZED (
                     SELECT COALESCE((SELECT ts FROM turns WHERE id = g.evidence_turn_id),
                                     (SELECT max(ts) FROM turns a WHERE a.request_id = g.request_id AND a.role = 'assistant'),
                                     g.created_at) AS at
                     FROM signals g)
-                WHERE at >= ? AND at < ? GROUP BY 1
+                SELECT \(start("at")), count(*) FROM timed WHERE at >= ? AND at < ? GROUP BY 1
                 """, columns: ["signals"])) { $1 }
             all.merge(try series("""
                 SELECT \(start("at")), count(*) FROM (
@@ -257,9 +260,8 @@ extension Store {
                 GROUP BY 1
                 """, columns: ["negative"])) { $1 }
             all.merge(try series("""
-                SELECT \(start("at")), count(*), sum(state IN ('approved', 'fixed')) FROM (
-                    SELECT s.state, \(Self.sampleTime) AS at FROM training_samples s)
-                WHERE at >= ? AND at < ? GROUP BY 1
+                WITH timed AS MATERIALIZED (SELECT s.state, \(Self.sampleTime) AS at FROM training_samples s)
+                SELECT \(start("at")), count(*), sum(state IN ('approved', 'fixed')) FROM timed WHERE at >= ? AND at < ? GROUP BY 1
                 """, columns: ["samples", "approved"])) { $1 }
             all.merge(try series("""
                 SELECT \(start("at")), count(*) FROM review_actions WHERE at >= ? AND at < ? AND action != 'undo' GROUP BY 1
@@ -273,6 +275,14 @@ extension Store {
         return starts.indices.map { i in
             MetricPoint(start: starts[i], explicitFeedback: feedback[i], implicitSignals: signals[i], answered: answered[i],
                         negative: negative[i], newSamples: samples[i], approvedSamples: approved[i], reviewActions: reviews[i])
+        }
+    }
+
+    /// Review decisions (undos not counted) made in the window, by the reviewers' clock.
+    public func reviewActionCount(_ w: InsightWindow) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM review_actions WHERE at >= ? AND at < ? AND action != 'undo'",
+                             arguments: [w.since, w.until]) ?? 0
         }
     }
 
