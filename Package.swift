@@ -85,7 +85,7 @@ let package = Package(
             name: "FlywheelAnalyzeTests",
             dependencies: ["FlywheelAnalyze", "FlywheelStore", "FlywheelIngest", "FlywheelLLM", "FlywheelCore", "FlywheelTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore", "FlywheelTestSupport"]),
+        .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore", "FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(
             name: "FlywheelCollectTests",
