@@ -6,6 +6,7 @@ enum Action: Equatable {
     case down, up, pageDown, pageUp, top, focusNext
     case search, toggleFlagged
     case approve, reject, edit, category, skip, undo
+    case groupBy, cycleWindow, drill, back, toggleDiff, optimize, activate, toggleBucket
 }
 
 /// A key binding: keys, what they do, and the help line. The help screen is generated from these tables, so
@@ -52,11 +53,40 @@ enum KeyMap {
         Binding(keys: [.char("u")], action: .undo, help: "undo your last decision"),
     ]
 
+    static let moves: [Binding] = [
+        Binding(keys: [.char("j"), .down], action: .down, help: "next row"),
+        Binding(keys: [.char("k"), .up], action: .up, help: "previous row"),
+        Binding(keys: [.pageDown, .ctrl("d")], action: .pageDown, help: "page down"),
+        Binding(keys: [.pageUp, .ctrl("u")], action: .pageUp, help: "page up"),
+        Binding(keys: [.char("g"), .home], action: .top, help: "first row"),
+    ]
+
+    static let patterns: [Binding] = moves + [
+        Binding(keys: [.char("b")], action: .groupBy, help: "group by task type / model / prompt version"),
+        Binding(keys: [.char("w")], action: .cycleWindow, help: "window: 7 / 30 / 90 / 365 days up to the latest sample"),
+        Binding(keys: [.enter], action: .drill, help: "show the samples behind the selected row"),
+        Binding(keys: [.esc], action: .back, help: "back from the samples to the plan"),
+    ]
+
+    static let prompts: [Binding] = moves + [
+        Binding(keys: [.tab], action: .focusNext, help: "switch between list and detail (j/k then scroll the detail)"),
+        Binding(keys: [.char("d")], action: .toggleDiff, help: "side-by-side diff against the parent / the template"),
+        Binding(keys: [.char("o")], action: .optimize, help: "optimise the active prompt with the LLM (runs in the background)"),
+        Binding(keys: [.char("A")], action: .activate, help: "make the selected version the active one"),
+    ]
+
+    static let metrics: [Binding] = [
+        Binding(keys: [.char("h")], action: .toggleBucket, help: "hourly / daily series"),
+    ]
+
     static func bindings(for screen: ScreenID) -> [Binding] {
         switch screen {
         case .sessions: return sessions + global
         case .review: return review + global
-        default: return global
+        case .patterns: return patterns + global
+        case .prompts: return prompts + global
+        case .metrics: return metrics + global
+        case .annotate: return global
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import FlywheelCore
 import FlywheelStore
 import Foundation
 import TerminalKit
@@ -14,7 +15,19 @@ public protocol ConsoleDataSource: Sendable {
     func review(sampleID: Int64, decision: ReviewDecision, reviewer: String, now: Int64) throws -> ReviewRecord
     func undo(_ record: ReviewRecord, reviewer: String, now: Int64) throws -> ReviewRecord
     func dataVersion() throws -> Int
+    func defaultInsightWindow(days: Int) throws -> InsightWindow?
+    func categoryBreakdown(_ w: InsightWindow) throws -> [BreakdownRow]
+    func samples(in w: InsightWindow, taskType: String?, model: String?, promptVersion: String?, category: String?, limit: Int) throws -> [SampleRow]
+    func promptVersions() throws -> [PromptVersion]
+    func promptOutcomes(_ w: InsightWindow?) throws -> [PromptOutcome]
+    func activatePromptVersion(_ name: String) throws
+    func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint]
+    func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)?
 }
+
+/// Makes a new candidate prompt from the active one (or the named one) and returns its name. The
+/// executable provides it (it knows the LLM endpoint); nil when no endpoint is configured.
+public typealias PromptOptimizing = @Sendable (_ prompt: String?) throws -> String
 
 extension Store: ConsoleDataSource {}
 
@@ -36,10 +49,18 @@ public final class EffectRunner: @unchecked Sendable {
     private var running = 0
     let clock: @Sendable () -> Int64
 
-    public init(data: ConsoleDataSource, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    let optimizer: PromptOptimizing?
+
+    public init(data: ConsoleDataSource, optimizer: PromptOptimizing? = nil,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.data = data
+        self.optimizer = optimizer
         self.clock = clock
     }
+
+    static let noOptimizer = "no LLM endpoint configured: set FLYWHEEL_LLM_URL (or pass --llm-url) and FLYWHEEL_LLM_MODEL (and FLYWHEEL_LLM_API_KEY if the endpoint needs one), then start the console again"
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
 
     public func start(_ effects: [Effect]) {
         for e in effects { start(e) }
@@ -104,6 +125,28 @@ public final class EffectRunner: @unchecked Sendable {
             return .undone(Result { try data.undo(record, reviewer: reviewer, now: clock()) })
         case .pollDataVersion:
             return .dataVersion(Result { try data.dataVersion() })
+        case .loadPatterns(let days):
+            return .patterns(days: days, Result {
+                guard let w = try data.defaultInsightWindow(days: days) else { return PatternsData(window: nil, rows: []) }
+                return PatternsData(window: w, rows: try data.categoryBreakdown(w))
+            })
+        case .loadDrill(let f):
+            return .drill(f, Result { try data.samples(in: f.window, taskType: f.taskType, model: f.model, promptVersion: f.promptVersion, category: f.category, limit: 200) })
+        case .loadPrompts:
+            return .prompts(Result { PromptsData(versions: try data.promptVersions(), outcomes: try data.promptOutcomes(nil)) })
+        case .optimizePrompt(let name):
+            return .optimized(Result {
+                guard let optimizer else { throw Failure(description: Self.noOptimizer) }
+                return try optimizer(name)
+            })
+        case .activatePrompt(let name):
+            return .promptActivated(name, Result { try data.activatePromptVersion(name) })
+        case .loadMetrics(let bucket):
+            return .metrics(bucket, Result {
+                let oldest = try data.oldestPendingSample().map { OldestPending(id: $0.id, createdAt: $0.createdAt) }
+                guard let w = try data.defaultInsightWindow(days: bucket == .day ? 30 : 2) else { return MetricsData(points: [], oldestPending: oldest) }
+                return MetricsData(points: try data.metricSeries(w, bucket: bucket), oldestPending: oldest)
+            })
         }
     }
 }

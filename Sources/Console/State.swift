@@ -1,3 +1,4 @@
+import FlywheelCore
 import FlywheelStore
 import Foundation
 import TerminalKit
@@ -70,6 +71,9 @@ public struct AppState {
     var showHelp = false
     var sessions = SessionsState()
     var review = ReviewState()
+    var patterns = PatternsState()
+    var prompts = PromptsState()
+    var metrics = MetricsState()
     var counts: Counts?
     var status: StatusLine?
     /// Effects started and not yet answered: the spinner runs while this is above zero.
@@ -79,13 +83,17 @@ public struct AppState {
     var quit = false
     var theme: Theme
     var timeZone: TimeZone
+    /// Now, in ms since the epoch (ages on screen); tests fix it.
+    var clock: @Sendable () -> Int64
 
-    public init(width: Int, height: Int, reviewer: String, theme: Theme = .builtinDefault, timeZone: TimeZone = .current) {
+    public init(width: Int, height: Int, reviewer: String, theme: Theme = .builtinDefault, timeZone: TimeZone = .current,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.width = width
         self.height = height
         self.reviewer = reviewer
         self.theme = theme
         self.timeZone = timeZone
+        self.clock = clock
     }
 
     public var wantsQuit: Bool { quit }
@@ -106,6 +114,12 @@ public enum Message {
     case reviewed(sampleID: Int64, decision: ReviewDecision, Result<ReviewRecord, Error>)
     case undone(Result<ReviewRecord, Error>)
     case dataVersion(Result<Int, Error>)
+    case patterns(days: Int, Result<PatternsData, Error>)
+    case drill(SampleDrill, Result<[SampleRow], Error>)
+    case prompts(Result<PromptsData, Error>)
+    case optimized(Result<String, Error>)
+    case promptActivated(String, Result<Void, Error>)
+    case metrics(MetricBucket, Result<MetricsData, Error>)
 }
 
 /// Work for the runtime: database reads and writes, run off the UI thread; each answers with a `Message`.
@@ -120,11 +134,18 @@ public enum Effect: Equatable {
     case review(sampleID: Int64, decision: ReviewDecision, reviewer: String)
     case undo(ReviewRecord, reviewer: String)
     case pollDataVersion
+    case loadPatterns(days: Int)
+    case loadDrill(SampleDrill)
+    case loadPrompts
+    /// Runs the configured prompt optimiser on the active prompt (or the named one).
+    case optimizePrompt(String?)
+    case activatePrompt(String)
+    case loadMetrics(MetricBucket)
 
     /// Writes run one at a time, in order; reads may run alongside.
     var isWrite: Bool {
         switch self {
-        case .review, .undo: return true
+        case .review, .undo, .activatePrompt, .optimizePrompt: return true
         default: return false
         }
     }

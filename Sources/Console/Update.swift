@@ -111,6 +111,7 @@ public enum Console {
             state.focus = .list
             state.status = nil
             if s == .review, !state.review.list.loaded && !state.review.list.loadingForward { return reloadQueue(&state) }
+            if [.patterns, .prompts, .metrics].contains(s) { return loadImprovementScreen(&state) }
             if s == .sessions, !state.sessions.list.loaded && !state.sessions.list.loadingForward { return reloadSessions(&state) }
         case .down, .up, .pageDown, .pageUp, .top:
             let page = max(1, Layout(width: state.width, height: state.height).listRows)
@@ -121,6 +122,10 @@ public enum Console {
             case .pageDown: delta = page
             case .pageUp: delta = -page
             default: delta = Int.min / 2
+            }
+            if [.patterns, .prompts].contains(state.screen) {
+                moveImprovement(&state, by: delta == Int.min / 2 ? 0 : delta, toTop: action == .top)
+                return []
             }
             if state.focus == .detail {
                 scrollDetail(&state, by: delta == Int.min / 2 ? -Int.max / 2 : delta)
@@ -158,6 +163,8 @@ public enum Console {
             guard let item = state.review.list.selectedRow else { return noSample(&state) }
             moveSelection(&state, by: 1)
             state.status = StatusLine(text: "skipped #\(item.sample.id); it stays in the queue", isError: false)
+        case .groupBy, .cycleWindow, .drill, .back, .toggleDiff, .optimize, .activate, .toggleBucket:
+            return performImprovement(&state, action)
         case .undo:
             guard let last = state.review.undoStack.popLast() else {
                 state.status = StatusLine(text: "nothing to undo", isError: false)
@@ -230,7 +237,10 @@ public enum Console {
         }
         state.sessions.conversation = nil
         state.review.context = nil
-        return effects
+        state.patterns.data = nil
+        state.prompts.data = nil
+        state.metrics.data = nil
+        return effects + loadImprovementScreen(&state)
     }
 
     // MARK: results
@@ -346,6 +356,8 @@ public enum Console {
                 }
                 state.dataVersion = v
             }
+        case .patterns, .drill, .prompts, .optimized, .promptActivated, .metrics:
+            return handleImprovementResult(&state, message)
         case .key, .resized, .tick: break
         }
         return []
@@ -355,6 +367,11 @@ public enum Console {
     /// the same row when it is still there.
     static func refreshAfterExternalChange(_ state: inout AppState) -> [Effect] {
         var effects: [Effect] = [.loadCounts]
+        // Screens 3-5 are summaries: read them again when shown (now, if one is).
+        state.patterns.data = nil
+        state.prompts.data = nil
+        state.metrics.data = nil
+        effects += loadImprovementScreen(&state)
         if state.screen == .sessions, state.sessions.list.atStartOfData, state.sessions.list.selected == 0 {
             effects += reloadSessions(&state)
         } else if state.screen == .review, state.review.list.atStartOfData, state.review.list.selected == 0, state.review.inFlight.isEmpty {

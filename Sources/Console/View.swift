@@ -40,7 +40,10 @@ extension Console {
         switch state.screen {
         case .sessions: drawSessions(&buf, state)
         case .review: drawReview(&buf, state)
-        case .patterns, .prompts, .metrics, .annotate: drawPlaceholder(&buf, state)
+        case .patterns: drawPatterns(&buf, state)
+        case .prompts: drawPrompts(&buf, state)
+        case .metrics: drawMetrics(&buf, state)
+        case .annotate: drawPlaceholder(&buf, state)
         }
         drawStatus(&buf, state)
         if case .pickCategory(let index, let id) = state.mode { drawCategoryPicker(&buf, state, index: index, sampleID: id) }
@@ -375,7 +378,10 @@ extension Console {
         switch state.screen {
         case .sessions: section("Sessions", KeyMap.sessions)
         case .review: section("Review queue", KeyMap.review)
-        default: break
+        case .patterns: section("Error patterns", KeyMap.patterns)
+        case .prompts: section("Prompts", KeyMap.prompts)
+        case .metrics: section("Metrics", KeyMap.metrics)
+        case .annotate: break
         }
         section("Everywhere", KeyMap.global)
         lines.append(("", "any key closes this help"))

@@ -356,6 +356,16 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
         try timed("undo (write)") { try store.undo(record, reviewer: reviewer, now: now) }
     }
     func dataVersion() throws -> Int { try timed("dataVersion") { try store.dataVersion() } }
+    func defaultInsightWindow(days: Int) throws -> InsightWindow? { try timed("defaultInsightWindow") { try store.defaultInsightWindow(days: days) } }
+    func categoryBreakdown(_ w: InsightWindow) throws -> [BreakdownRow] { try timed("categoryBreakdown") { try store.categoryBreakdown(w) } }
+    func samples(in w: InsightWindow, taskType: String?, model: String?, promptVersion: String?, category: String?, limit: Int) throws -> [SampleRow] {
+        try timed("drill samples") { try store.samples(in: w, taskType: taskType, model: model, promptVersion: promptVersion, category: category, limit: limit) }
+    }
+    func promptVersions() throws -> [PromptVersion] { try timed("promptVersions") { try store.promptVersions() } }
+    func promptOutcomes(_ w: InsightWindow?) throws -> [PromptOutcome] { try timed("promptOutcomes") { try store.promptOutcomes(w) } }
+    func activatePromptVersion(_ name: String) throws { try timed("activatePrompt (write)") { try store.activatePromptVersion(name) } }
+    func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try timed("metricSeries") { try store.metricSeries(w, bucket: bucket) } }
+    func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try timed("oldestPendingSample") { try store.oldestPendingSample() } }
 }
 
 /// Opens the store anew, starts the console, answers every effect, presses `keys` (each settled), renders.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Console
+import FlywheelLLM
 import FlywheelStore
 import Foundation
 import TerminalKit
@@ -23,6 +24,8 @@ struct ConsoleOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("Screen size in headless mode.", valueName: "COLSxROWS"))
     var size: String = "120x40"
+
+    @OptionGroup var llm: LLMOptions
 
     @Option(name: .long, help: ArgumentHelp("Keys for headless mode: characters, and <Enter> <Esc> <Tab> <Up> <Down> <Left> <Right> <PgUp> <PgDn> <BS> <Home> <End> <Del> <Space> <lt> <C-x>.", valueName: "KEYS"))
     var keys: String = ""
@@ -64,7 +67,15 @@ struct ConsoleOptions: ParsableArguments {
     func run(store: Store) throws {
         let reviewer = try reviewer()
         let theme = try loadTheme()
-        let runner = EffectRunner(data: store)
+        // The prompts screen's `o` runs the same optimisation as `flywheel optimize`, off the UI thread.
+        let optimizer: PromptOptimizing? = llm.configuration.map { config in
+            let client = CurlChatClient(configuration: config)
+            return { name in
+                try runPromptOptimization(store: store, client: client, model: config.model, promptName: name, taskType: nil, newName: nil,
+                                          now: Int64(Date().timeIntervalSince1970 * 1000)).candidate.name
+            }
+        }
+        let runner = EffectRunner(data: store, optimizer: optimizer)
         if headless {
             let (w, h) = try parsedSize()
             let keys = try KeyScript.parse(keys)

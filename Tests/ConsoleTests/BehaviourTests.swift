@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import FlywheelCore
 import FlywheelStore
 import Testing
 @testable import Console
@@ -30,6 +31,16 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     }
     func undo(_ record: ReviewRecord, reviewer: String, now: Int64) throws -> ReviewRecord { try store.undo(record, reviewer: reviewer, now: now) }
     func dataVersion() throws -> Int { try store.dataVersion() }
+    func defaultInsightWindow(days: Int) throws -> InsightWindow? { hold(); return try store.defaultInsightWindow(days: days) }
+    func categoryBreakdown(_ w: InsightWindow) throws -> [BreakdownRow] { try store.categoryBreakdown(w) }
+    func samples(in w: InsightWindow, taskType: String?, model: String?, promptVersion: String?, category: String?, limit: Int) throws -> [SampleRow] {
+        try store.samples(in: w, taskType: taskType, model: model, promptVersion: promptVersion, category: category, limit: limit)
+    }
+    func promptVersions() throws -> [PromptVersion] { hold(); return try store.promptVersions() }
+    func promptOutcomes(_ w: InsightWindow?) throws -> [PromptOutcome] { try store.promptOutcomes(w) }
+    func activatePromptVersion(_ name: String) throws { try store.activatePromptVersion(name) }
+    func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try store.metricSeries(w, bucket: bucket) }
+    func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try store.oldestPendingSample() }
 }
 
 func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, height: Int = 24) throws -> AppState {

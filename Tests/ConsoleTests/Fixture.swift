@@ -53,16 +53,23 @@ enum Fixture {
         options.now = now
         options.all = true
         _ = try AnalysisJob(store: s, options: options).run()
+        // Two prompt versions with text, the newer one active (the events name vqa-v3).
+        try s.addPromptVersion(name: "vqa-v2", template: "You answer questions about images.\nBe brief.\nAnswer in the user's language.",
+                               parent: nil, author: "pm", taskType: "vqa", now: base)
+        try s.addPromptVersion(name: "vqa-v3", template: "You answer questions about images.\nRead numbers digit by digit.\nAnswer in the user's language.",
+                               parent: "vqa-v2", author: "pm", taskType: "vqa", now: base + 1000)
+        try s.activatePromptVersion("vqa-v3")
         return s
     }
 
     static func state(width: Int = 100, height: Int = 24) -> AppState {
-        AppState(width: width, height: height, reviewer: "tester", theme: .builtinDefault, timeZone: TimeZone(identifier: "UTC")!)
+        AppState(width: width, height: height, reviewer: "tester", theme: .builtinDefault, timeZone: TimeZone(identifier: "UTC")!, clock: { now })
     }
 
     /// Runs keys headlessly against `store` and returns the final state.
-    static func run(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24) throws -> AppState {
-        Console.runHeadless(state: state(width: width, height: height), runner: EffectRunner(data: store, clock: { now }), keys: try KeyScript.parse(keys))
+    static func run(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24, optimizer: PromptOptimizing? = nil) throws -> AppState {
+        Console.runHeadless(state: state(width: width, height: height), runner: EffectRunner(data: store, optimizer: optimizer, clock: { now }),
+                            keys: try KeyScript.parse(keys))
     }
 
     static func screen(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24) throws -> String {

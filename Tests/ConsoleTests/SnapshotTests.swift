@@ -45,9 +45,6 @@ func assertSnapshot(_ screen: String, named name: String, sourceLocation: Source
         ("review-edit-cjk", "2je<C-u>七十八 yuan<Left><Left>"),
         ("review-category-picker", "2cj"),
         ("review-help", "2?"),
-        ("patterns-placeholder", "3"),
-        ("prompts-placeholder", "4"),
-        ("metrics-placeholder", "5"),
         ("annotate-placeholder", "6"),
     ])
     func screen(_ name: String, _ keys: String) throws {
