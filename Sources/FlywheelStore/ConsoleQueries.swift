@@ -87,6 +87,8 @@ public struct ConversationTurn: Sendable, Equatable {
     /// `images.ref` and `images.status` of the turn's image, if it has one.
     public var imageRef: String?
     public var imageStatus: String?
+    /// The turn's row in `images` (for a preview: `Store.imageFile(id:)`).
+    public var imageID: Int64?
     public var responseMs: Int?
     public var model: String?
     public var promptVersion: String?
@@ -94,7 +96,8 @@ public struct ConversationTurn: Sendable, Equatable {
     public var signals: [TurnSignal]
 
     public init(id: Int64, turnIndex: Int, role: String, content: String, requestID: String?, ts: Int64, imageRef: String?,
-                imageStatus: String?, responseMs: Int?, model: String?, promptVersion: String?, signals: [TurnSignal]) {
+                imageStatus: String?, imageID: Int64? = nil, responseMs: Int?, model: String?, promptVersion: String?, signals: [TurnSignal]) {
+        self.imageID = imageID
         self.id = id
         self.turnIndex = turnIndex
         self.role = role
@@ -251,13 +254,14 @@ extension Store {
         }
         args.append(limit)
         var turns = try Row.fetchAll(db, sql: """
-            SELECT t.id, t.turn_index, t.role, t.content, t.request_id, t.ts, i.ref, i.status, t.response_ms, t.model, t.prompt_version
+            SELECT t.id, t.turn_index, t.role, t.content, t.request_id, t.ts, i.ref, i.status, t.response_ms, t.model, t.prompt_version,
+                   t.image_id
             FROM turns t LEFT JOIN images i ON i.id = t.image_id
             WHERE t.session_id = ? \(range)
             ORDER BY t.turn_index, t.ts, t.id LIMIT ?
             """, arguments: StatementArguments(args)).map { r in
             ConversationTurn(id: r[0], turnIndex: r[1], role: r[2], content: r[3], requestID: r[4], ts: r[5], imageRef: r[6],
-                             imageStatus: r[7], responseMs: r[8], model: r[9], promptVersion: r[10], signals: [])
+                             imageStatus: r[7], imageID: r[11], responseMs: r[8], model: r[9], promptVersion: r[10], signals: [])
         }
         // A signal is about the answer of its request: the (last) assistant turn with that request id.
         var answerOf: [String: Int] = [:]
