@@ -9,6 +9,7 @@ import PackageDescription
 //   FlywheelAnalyze analysis jobs: sessions -> signals -> training samples, LLM extraction.
 //   TerminalKit    cells, a screen buffer that knows display width, keys, line editor. No ncurses, no I/O.
 //   TerminalNcurses the ncursesw backend (CNcursesw): copies changed cells out, reads keys.
+//   ImagePreview   image previews as cells: PNG/JPEG/WebP decoding (CPNG, CJPEG, CWebP), chafa rendering (CChafa), cache.
 //   Console        the review console: state, messages, effects, key maps, screens. No ncurses, no SQL.
 //   FlywheelCollect the long-running collector: watched inbox, HTTP ingest (Hummingbird), scheduled analysis.
 //   flywheel       the executable: argument parsing and wiring only.
@@ -55,6 +56,11 @@ let package = Package(
         .target(name: "TerminalKit"),
         .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
         .target(name: "TerminalNcurses", dependencies: ["TerminalKit", "CNcursesw"]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CWebP", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
+        .target(name: "ImagePreview", dependencies: ["TerminalKit", "CPNG", "CJPEG", "CWebP", "CChafa"]),
         .target(
             name: "Console",
             dependencies: [
@@ -71,7 +77,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "flywheel-bench",
-            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelIngest", "TerminalKit", "Console", "FlywheelCollect", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelIngest", "TerminalKit", "Console", "FlywheelCollect", "ImagePreview", "CJPEG", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FlywheelCoreTests", dependencies: ["FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(
             name: "FlywheelStoreTests",
@@ -87,6 +93,7 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore", "FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
+        .testTarget(name: "ImagePreviewTests", dependencies: ["ImagePreview", "TerminalKit", "CJPEG"], exclude: ["Fixtures", "Snapshots"]),
         .testTarget(
             name: "FlywheelCollectTests",
             dependencies: ["FlywheelCollect", "FlywheelStore", "FlywheelIngest", "FlywheelCore", "FlywheelTestSupport",
