@@ -45,8 +45,8 @@ public enum Series {
     static let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     /// One character per value, ▁ (the lowest) to █ (the highest), scaled from min(0, lowest) to the highest
-    /// so that counts and rates keep zero as their baseline. All equal values draw ▁ (all zero) or ▄; a value
-    /// that is not finite draws a space.
+    /// so that counts and rates keep zero as their baseline (equal positive values are all █, all zeros ▁, equal
+    /// negative values ▄). A value that is not finite draws a space.
     public static func sparkline(_ values: [Double]) -> String {
         let finite = values.filter(\.isFinite)
         guard let high = finite.max(), let low = finite.min().map({ min(0, $0) }) else {
