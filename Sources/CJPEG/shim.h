@@ -214,9 +214,10 @@ static inline int flywheel_jpeg_decode(const char *path, int scale_num, unsigned
     return FLYWHEEL_JPEG_OK;
 }
 
-/// Encodes RGB (3 bytes a pixel, rows packed) to a baseline JPEG file: for benchmarks and test fixtures.
+/// Encodes RGB (3 bytes a pixel, rows packed) to a JPEG file, baseline or progressive: for benchmarks
+/// and test fixtures.
 static inline int flywheel_jpeg_encode_rgb(const char *path, const unsigned char *rgb, int width, int height,
-                                           int quality, char *msg, size_t msglen) {
+                                           int quality, int progressive, char *msg, size_t msglen) {
     struct jpeg_compress_struct cinfo;
     flywheel_jpeg_error err;
     FILE *volatile file = fopen(path, "wb");
@@ -240,6 +241,7 @@ static inline int flywheel_jpeg_encode_rgb(const char *path, const unsigned char
     cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
+    if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * (size_t)width * 3);

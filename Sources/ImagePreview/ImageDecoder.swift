@@ -179,7 +179,7 @@ public enum ImageDecoder {
 
     // MARK: - JPEG
 
-    static func decodeJPEG(path: String, maxPixels: Int, targetSize: (width: Int, height: Int)?) throws(ImageDecodeError) -> DecodedImage {
+    static func decodeJPEG(path: String, maxPixels: Int, targetSize: (width: Int, height: Int)?, maxMemory: Int = jpegMaxMemory) throws(ImageDecodeError) -> DecodedImage {
         var info = flywheel_jpeg_info()
         var msg = [CChar](repeating: 0, count: 256)
         let probe = flywheel_jpeg_probe(path, &info, &msg, msg.count)
@@ -199,7 +199,7 @@ public enum ImageDecoder {
         var rc: Int32 = 0
         var gotW: Int32 = 0, gotH: Int32 = 0
         let rgba = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
-            rc = flywheel_jpeg_decode(path, Int32(num), buf.baseAddress, capacity, &gotW, &gotH, jpegMaxMemory, &msg, msg.count)
+            rc = flywheel_jpeg_decode(path, Int32(num), buf.baseAddress, capacity, &gotW, &gotH, maxMemory, &msg, msg.count)
             initialized = rc == Int32(FLYWHEEL_JPEG_OK) ? Int(gotW) * Int(gotH) * 4 : 0
         }
         guard rc == Int32(FLYWHEEL_JPEG_OK) else {

@@ -313,6 +313,24 @@ func withOrientation(_ jpeg: [UInt8], _ orientation: UInt8) -> [UInt8] {
         #expect(Date().timeIntervalSince(start) < 1)
     }
 
+    @Test func progressiveJPEGOverTheMemoryCapIsTooLarge() throws {
+        // A progressive JPEG keeps every coefficient of the full image (~3 bytes a pixel) whatever the
+        // output scale: libjpeg's max_memory_to_use turns that into an error instead of an allocation.
+        let tmp = try TempDir()
+        let (w, h) = (2000, 1500)
+        var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        var seed: UInt32 = 1
+        for i in rgb.indices { seed = seed &* 1_103_515_245 &+ 12345; rgb[i] = UInt8(truncatingIfNeeded: seed >> 16) }
+        let path = tmp.url.appendingPathComponent("p.jpg").path
+        var msg = [CChar](repeating: 0, count: 256)
+        #expect(flywheel_jpeg_encode_rgb(path, rgb, Int32(w), Int32(h), 80, 1, &msg, msg.count) == 0)
+        #expect(throws: ImageDecodeError.tooLarge(width: w, height: h)) {
+            try ImageDecoder.decodeJPEG(path: path, maxPixels: 4_000_000, targetSize: (width: 480, height: 320), maxMemory: 1 << 20)
+        }
+        let ok = try ImageDecoder.decode(path: path, targetSize: (width: 480, height: 320))
+        #expect(ok.width == 500 && ok.height == 375)  // 2/8 covers 480 wide
+    }
+
     @Test func largeJPEGHeaderIsDownscaledNotRefused() throws {
         // 8000x6000 (48 MP) claimed, real data for 320x200: decoded at 1/4 (2000x1500 = 3 MP), then the
         // data runs out, which is reported as truncation, not as too large, and not as a crash.
