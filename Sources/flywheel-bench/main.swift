@@ -252,6 +252,7 @@ do {
     case "analyze": try analyzeBenchmark(Array(args.dropFirst()))
     case "console": try consoleBenchmark(Array(args.dropFirst()))
     case "http": try httpBenchmark(Array(args.dropFirst()))
+    case "image": try imageBenchmark(Array(args.dropFirst()))  // see ImageBench.swift
     default:
         print("usage: flywheel-bench ingest [--events N | --sizes N1,N2,...] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH] [--keep]")
         print("       flywheel-bench analyze [--events N] [--workdir DIR] [--flywheel PATH] [--keep]")
