@@ -69,7 +69,8 @@ struct PlanCommand: ParsableCommand {
                 if actions.isEmpty {
                     print("No negative samples in this window: no action needed.")
                 } else {
-                    var t = TextTable(headers: ["task type", "action", "because"], widths: [16, 25, 90])
+                    // The reason is the last column and is never cut: it holds the figures behind the action.
+                    var t = TextTable(headers: ["task type", "action", "because"], widths: [16, 25, 200])
                     for a in actions { t.add([a.taskType, a.action.title, a.reason]) }
                     print(t.render())
                 }
