@@ -59,7 +59,9 @@ struct MetricsCommand: ParsableCommand {
                 ]).jsonText)
             case .prometheus:
                 var out = ""
-                let label = "{window=\"\(w.until - w.since >= MetricBucket.day.millis && (w.until - w.since) % MetricBucket.day.millis == 0 ? "\((w.until - w.since) / MetricBucket.day.millis)d" : "\((w.until - w.since) / 1000)s")\"}"
+                // The window's length as a label: "30d" for whole days, else seconds ("5400s").
+                let length = w.until - w.since, day = MetricBucket.day.millis
+                let label = "{window=\"\(length % day == 0 ? "\(length / day)d" : "\(length / 1000)s")\"}"
                 func gauge(_ name: String, _ help: String, _ value: String, labels: String = label) {
                     out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name)\(labels) \(value)\n"
                 }

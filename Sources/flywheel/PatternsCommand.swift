@@ -95,6 +95,36 @@ struct PatternsCommand: ParsableCommand {
 
     enum Dimension: String, ExpressibleByArgument, CaseIterable {
         case task, model, prompt, category
+
+        /// The group's column header ("" for category: no grouping).
+        var title: String {
+            switch self {
+            case .task: return "task type"
+            case .model: return "model"
+            case .prompt: return "prompt version"
+            case .category: return ""
+            }
+        }
+
+        /// The group's key in JSON.
+        var jsonKey: String {
+            switch self {
+            case .task: return "task_type"
+            case .model: return "model"
+            case .prompt: return "prompt_version"
+            case .category: return "group"
+            }
+        }
+
+        /// A breakdown row's group; nil model or prompt version is "(none)".
+        func key(_ r: BreakdownRow) -> String {
+            switch self {
+            case .task: return r.taskType
+            case .model: return r.model ?? "(none)"
+            case .prompt: return r.promptVersion ?? "(none)"
+            case .category: return "all"
+            }
+        }
     }
 
     @OptionGroup var database: DatabaseOptions
@@ -140,29 +170,19 @@ struct PatternsCommand: ParsableCommand {
                 (task == nil || r.taskType == task) && (model == nil || r.model == model)
                     && (prompt == nil || r.promptVersion == prompt) && (category == nil || r.category == category)
             }
-            let groups = CategoryBreakdown.groups(rows.map { r in
-                let key: String
-                switch by {
-                case .task: key = r.taskType
-                case .model: key = r.model ?? "(none)"
-                case .prompt: key = r.promptVersion ?? "(none)"
-                case .category: key = "all"
-                }
-                return (key, r.category, r.count)
-            })
+            let groups = CategoryBreakdown.groups(rows.map { (by.key($0), $0.category, $0.count) })
             let total = groups.reduce(0) { $0 + $1.total }
             let filters = [("task", task), ("model", model), ("prompt", prompt), ("category", category)]
                 .compactMap { name, value in value.map { "\(name) \($0)" } }
             switch format {
             case .json:
-                let groupName: String = ["task": "task_type", "model": "model", "prompt": "prompt_version", "category": "group"][by.rawValue]!
                 let json = JSONValue.object([
                     ("window", .window(w)), ("by", .string(by.rawValue)),
                     ("filters", .object([("task_type", .optional(task)), ("model", .optional(model)), ("prompt_version", .optional(prompt)),
                                          ("category", .optional(category))])),
                     ("total", .int(total)),
                     ("groups", .array(groups.map { g in
-                        .object([(groupName, g.group == "(none)" ? .null : .string(g.group)), ("total", .int(g.total)), ("share", .number(g.share)),
+                        .object([(by.jsonKey, g.group == "(none)" ? .null : .string(g.group)), ("total", .int(g.total)), ("share", .number(g.share)),
                                  ("categories", .array(g.cells.map { c in
                                      .object([("category", .string(c.category)), ("count", .int(c.count)), ("share", .number(c.share))])
                                  }))])
@@ -170,16 +190,15 @@ struct PatternsCommand: ParsableCommand {
                 ])
                 print(json.jsonText)
             case .table:
-                let what = by == .category ? "" : ", by " + ["task": "task type", "model": "model", "prompt": "prompt version"][by.rawValue]!
+                let what = by == .category ? "" : ", by " + by.title
                 print("samples by error category, \(describe(w))\(what)\(filters.isEmpty ? "" : " (" + filters.joined(separator: ", ") + ")"): \(total) samples")
                 guard total > 0 else {
                     print("No samples in this window. (`flywheel analyze` makes samples; --days, --since and --until move the window.)")
                     return
                 }
-                let header = ["task": "task type", "model": "model", "prompt": "prompt version", "category": ""][by.rawValue]!
                 var t = by == .category
                     ? TextTable(headers: ["category", "samples", "share"], widths: [26, 7, 6])
-                    : TextTable(headers: [header, "category", "samples", "share"], widths: [16, 26, 7, 6])
+                    : TextTable(headers: [by.title, "category", "samples", "share"], widths: [16, 26, 7, 6])
                 for g in groups {
                     let lead = by == .category ? [] : [g.group]
                     if by != .category { t.add(lead + ["all", right(String(g.total), 7), right(CategoryBreakdown.percent(g.share), 6)]) }
@@ -211,10 +230,10 @@ struct PatternsCommand: ParsableCommand {
                 print("No samples match in \(describe(w)).")
                 return
             }
-            var t = TextTable(headers: ["id", "request", "task", "model", "prompt", "state", "category", "wrong", "correct"],
-                              widths: [5, 14, 10, 10, 10, 12, 26, 20, 20])
+            var t = TextTable(headers: ["id", "request", "source", "model", "prompt", "state", "category", "wrong", "correct"],
+                              widths: [5, 14, 19, 10, 10, 12, 26, 20, 20])
             for s in rows {
-                t.add([String(s.id), s.requestID ?? "", s.taskType, s.model ?? "", s.promptVersion ?? "", s.state, s.category,
+                t.add([String(s.id), s.requestID ?? "", s.source, s.model ?? "", s.promptVersion ?? "", s.state, s.category,
                        s.wrongAnswer ?? "", s.correctAnswer ?? "—"])
             }
             print(t.render())

@@ -70,7 +70,8 @@ struct PlanCommand: ParsableCommand {
                     print("No negative samples in this window: no action needed.")
                 } else {
                     // The reason is the last column and is never cut: it holds the figures behind the action.
-                    var t = TextTable(headers: ["task type", "action", "because"], widths: [16, 25, 200])
+                    var t = TextTable(headers: ["task type", "action", "because"],
+                                      widths: [16, 25, max(7, actions.map { $0.reason.count }.max() ?? 0)])
                     for a in actions { t.add([a.taskType, a.action.title, a.reason]) }
                     print(t.render())
                 }
