@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "TerminalKit", "FlywheelCore", "FlywheelStore",
+                "TerminalKit", "FlywheelCore", "FlywheelStore", "ImagePreview",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         .executableTarget(
@@ -100,7 +100,8 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["Console", "TerminalKit", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelCore", "FlywheelTestSupport"]),
+            dependencies: ["Console", "TerminalKit", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelCore", "FlywheelTestSupport"],
+            exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,6 +7,7 @@ enum Action: Equatable {
     case search, toggleFlagged
     case approve, reject, edit, category, skip, undo
     case groupBy, cycleWindow, drill, back, toggleDiff, optimize, activate, toggleBucket
+    case zoom, openImage
 }
 
 /// A key binding: keys, what they do, and the help line. The help screen is generated from these tables, so
@@ -42,6 +43,11 @@ enum KeyMap {
     static let sessions: [Binding] = lists + [
         Binding(keys: [.char("/")], action: .search, help: "search sessions (id, user, text); empty clears"),
         Binding(keys: [.char("f")], action: .toggleFlagged, help: "flagged sessions only / all sessions"),
+    ] + images
+
+    static let images: [Binding] = [
+        Binding(keys: [.char("z")], action: .zoom, help: "the image full screen / back (Esc too)"),
+        Binding(keys: [.char("o")], action: .openImage, help: "open the image in your viewer (FLYWHEEL_IMAGE_VIEWER)"),
     ]
 
     static let review: [Binding] = lists + [
@@ -51,7 +57,7 @@ enum KeyMap {
         Binding(keys: [.char("c")], action: .category, help: "change the error category"),
         Binding(keys: [.char("s")], action: .skip, help: "skip: leave it pending, go to the next"),
         Binding(keys: [.char("u")], action: .undo, help: "undo your last decision"),
-    ]
+    ] + images
 
     static let moves: [Binding] = [
         Binding(keys: [.char("j"), .down], action: .down, help: "next row"),

@@ -2,6 +2,7 @@ import Dispatch
 import FlywheelCore
 import FlywheelStore
 import Foundation
+import ImagePreview
 import TerminalKit
 
 /// What the console reads and writes. `Store` provides it; tests can slow it down or make it fail.
@@ -23,6 +24,7 @@ public protocol ConsoleDataSource: Sendable {
     func activatePromptVersion(_ name: String) throws
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint]
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)?
+    func imageFile(id: Int64) throws -> ImageFile?
 }
 
 /// Makes a new candidate prompt from the active one (or the named one) and returns its name. The
@@ -50,6 +52,10 @@ public final class EffectRunner: @unchecked Sendable {
     let clock: @Sendable () -> Int64
 
     let optimizer: PromptOptimizing?
+    /// Decoded and rendered images, shared by every screen.
+    let previews = PreviewCache(capacity: 64)
+    /// How previews are drawn (the terminal's colours).
+    public var previewDepth: PreviewDepth = .full256
 
     public init(data: ConsoleDataSource, optimizer: PromptOptimizing? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
@@ -60,7 +66,7 @@ public final class EffectRunner: @unchecked Sendable {
 
     static let noOptimizer = "no LLM endpoint configured: set FLYWHEEL_LLM_URL (or pass --llm-url) and FLYWHEEL_LLM_MODEL (and FLYWHEEL_LLM_API_KEY if the endpoint needs one), then start the console again"
 
-    struct Failure: Error, CustomStringConvertible { var description: String }
+    public struct Failure: Error, CustomStringConvertible { public var description: String }
 
     public func start(_ effects: [Effect]) {
         for e in effects { start(e) }
@@ -141,6 +147,21 @@ public final class EffectRunner: @unchecked Sendable {
             })
         case .activatePrompt(let name):
             return .promptActivated(name, Result { try data.activatePromptVersion(name) })
+        case .loadPreview(let key):
+            let file = try? data.imageFile(id: key.imageID)
+            guard let file else { return .preview(key, PreviewOutcome(file: nil, render: nil, problem: "image not found in the database")) }
+            switch file.status {
+            case "url": return .preview(key, PreviewOutcome(file: file, render: nil, problem: "URL, not fetched: \(file.ref)"))
+            case "present": break
+            default: return .preview(key, PreviewOutcome(file: file, render: nil, problem: "\(file.status): \(file.ref)"))
+            }
+            guard let path = file.path else { return .preview(key, PreviewOutcome(file: file, render: nil, problem: "no file for \(file.ref)")) }
+            switch previews.preview(path: path, key: file.key, columns: key.columns, rows: key.rows, depth: previewDepth) {
+            case .success(let r): return .preview(key, PreviewOutcome(file: file, render: r, problem: nil))
+            case .failure(let e): return .preview(key, PreviewOutcome(file: file, render: nil, problem: e.description))
+            }
+        case .openImage(let id):
+            return .imageOpened(ImageViewer.open(try? data.imageFile(id: id)))
         case .loadMetrics(let bucket):
             return .metrics(bucket, Result {
                 let oldest = try data.oldestPendingSample().map { OldestPending(id: $0.id, createdAt: $0.createdAt) }

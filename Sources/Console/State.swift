@@ -74,6 +74,9 @@ public struct AppState {
     var patterns = PatternsState()
     var prompts = PromptsState()
     var metrics = MetricsState()
+    var preview = PreviewState()
+    /// What the terminal can show: image previews use it (the theme is already adapted).
+    var depth: ColorDepth = .full256
     var counts: Counts?
     var status: StatusLine?
     /// Effects started and not yet answered: the spinner runs while this is above zero.
@@ -87,7 +90,8 @@ public struct AppState {
     var clock: @Sendable () -> Int64
 
     public init(width: Int, height: Int, reviewer: String, theme: Theme = .builtinDefault, timeZone: TimeZone = .current,
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                depth: ColorDepth = .full256, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.depth = depth
         self.width = width
         self.height = height
         self.reviewer = reviewer
@@ -120,6 +124,8 @@ public enum Message {
     case optimized(Result<String, Error>)
     case promptActivated(String, Result<Void, Error>)
     case metrics(MetricBucket, Result<MetricsData, Error>)
+    case preview(PreviewKey, PreviewOutcome)
+    case imageOpened(Result<String, EffectRunner.Failure>)
 }
 
 /// Work for the runtime: database reads and writes, run off the UI thread; each answers with a `Message`.
@@ -141,6 +147,8 @@ public enum Effect: Equatable {
     case optimizePrompt(String?)
     case activatePrompt(String)
     case loadMetrics(MetricBucket)
+    case loadPreview(PreviewKey)
+    case openImage(imageID: Int64)
 
     /// Writes run one at a time, in order; reads may run alongside.
     var isWrite: Bool {

@@ -42,6 +42,10 @@ public enum Console {
             state.showHelp = false  // any key closes help; `q` there closes help, not the app
             return []
         }
+        if state.preview.zoomed, key == .esc || key == .char("z") {
+            state.preview.zoomed = false
+            return []
+        }
         switch state.mode {
         case .search(var editor):
             switch key {
@@ -108,6 +112,7 @@ public enum Console {
         case .screen(let s):
             guard s != state.screen else { return [] }
             state.screen = s
+            state.preview.zoomed = false
             state.focus = .list
             state.status = nil
             if s == .review, !state.review.list.loaded && !state.review.list.loadingForward { return reloadQueue(&state) }
@@ -165,6 +170,8 @@ public enum Console {
             state.status = StatusLine(text: "skipped #\(item.sample.id); it stays in the queue", isError: false)
         case .groupBy, .cycleWindow, .drill, .back, .toggleDiff, .optimize, .activate, .toggleBucket:
             return performImprovement(&state, action)
+        case .zoom, .openImage:
+            return performPreview(&state, action)
         case .undo:
             guard let last = state.review.undoStack.popLast() else {
                 state.status = StatusLine(text: "nothing to undo", isError: false)
@@ -358,6 +365,13 @@ public enum Console {
             }
         case .patterns, .drill, .prompts, .optimized, .promptActivated, .metrics:
             return handleImprovementResult(&state, message)
+        case .preview(let key, let outcome):
+            state.preview.store(key, outcome)
+        case .imageOpened(let result):
+            switch result {
+            case .success(let text): state.status = StatusLine(text: text, isError: false)
+            case .failure(let e): state.status = StatusLine(text: e.description, isError: true)
+            }
         case .key, .resized, .tick: break
         }
         return []
@@ -386,6 +400,12 @@ public enum Console {
 
     /// Loads that follow from the state: pages near the selection, the selected session or sample's detail.
     static func followUps(_ state: inout AppState) -> [Effect] {
+        let effects = listFollowUps(&state)
+        // The image comes after the data it belongs to (a session's conversation names its images).
+        return effects + previewFollowUp(&state)
+    }
+
+    static func listFollowUps(_ state: inout AppState) -> [Effect] {
         var effects: [Effect] = []
         let margin = Layout(width: state.width, height: state.height).listRows + 10
         switch state.screen {

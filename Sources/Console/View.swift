@@ -45,6 +45,7 @@ extension Console {
         case .metrics: drawMetrics(&buf, state)
         case .annotate: drawPlaceholder(&buf, state)
         }
+        if state.preview.zoomed && (state.screen == .sessions || state.screen == .review) { drawZoomed(&buf, state) }
         drawStatus(&buf, state)
         if case .pickCategory(let index, let id) = state.mode { drawCategoryPicker(&buf, state, index: index, sampleID: id) }
         if state.showHelp { drawHelp(&buf, state) }
@@ -217,7 +218,11 @@ extension Console {
         let r = Layout(width: state.width, height: state.height).detail
         guard r.width >= 4 else { return }
         buf.box(r, title: title, style: state.focus == .detail ? t[.focusBorder] : t[.border], titleStyle: t[.title])
-        let inner = r.inset(1)
+        // The image, when there is one, takes the top of the panel; the text goes below it.
+        let off = previewOffset(state)
+        let whole = r.inset(1)
+        let inner = Rect(x: whole.x, y: whole.y + off, width: whole.width, height: whole.height - off)
+        if off > 0 { drawPreview(&buf, state) }
         let maxScroll = max(0, lines.count - inner.height)
         let top = min(scroll, maxScroll)
         for i in 0..<inner.height {

@@ -14,6 +14,17 @@ public struct ImageFile: Sendable, Equatable {
     public var width: Int?
     public var height: Int?
     public var format: String?
+
+    public init(id: Int64, key: String, ref: String, path: String?, status: String, width: Int?, height: Int?, format: String?) {
+        self.id = id
+        self.key = key
+        self.ref = ref
+        self.path = path
+        self.status = status
+        self.width = width
+        self.height = height
+        self.format = format
+    }
 }
 
 extension Store {

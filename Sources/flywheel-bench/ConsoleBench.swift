@@ -366,6 +366,7 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
     func activatePromptVersion(_ name: String) throws { try timed("activatePrompt (write)") { try store.activatePromptVersion(name) } }
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try timed("metricSeries") { try store.metricSeries(w, bucket: bucket) } }
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try timed("oldestPendingSample") { try store.oldestPendingSample() } }
+    func imageFile(id: Int64) throws -> ImageFile? { try timed("imageFile") { try store.imageFile(id: id) } }
 }
 
 /// Opens the store anew, starts the console, answers every effect, presses `keys` (each settled), renders.

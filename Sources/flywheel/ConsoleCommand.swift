@@ -95,7 +95,8 @@ struct ConsoleOptions: ParsableArguments {
         do { terminal = try NcursesTerminal(forceColors: forced) } catch { throw CLIError("\(error) (use --headless to run without a terminal)") }
         defer { terminal.stop() }
         let depth: ColorDepth = terminal.colorSupport == .full256 ? .full256 : terminal.colorSupport == .basic8 ? .basic8 : ColorDepth.none
-        let state = AppState(width: terminal.size.width, height: terminal.size.height, reviewer: reviewer, theme: theme.adapted(to: depth))
+        runner.previewDepth = depth == .full256 ? .full256 : depth == .basic8 ? .basic8 : .mono
+        let state = AppState(width: terminal.size.width, height: terminal.size.height, reviewer: reviewer, theme: theme.adapted(to: depth), depth: depth)
         Console.runInteractive(state: state, runner: runner, terminal: terminal)
     }
 }

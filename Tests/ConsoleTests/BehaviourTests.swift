@@ -41,6 +41,7 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     func activatePromptVersion(_ name: String) throws { try store.activatePromptVersion(name) }
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try store.metricSeries(w, bucket: bucket) }
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try store.oldestPendingSample() }
+    func imageFile(id: Int64) throws -> ImageFile? { try store.imageFile(id: id) }
 }
 
 func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, height: Int = 24) throws -> AppState {
@@ -208,13 +209,13 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
 
     @Test func unknownKeysSayWhatToDo() throws {
         let s = try Fixture.store()
-        let state = try headless(s, "z")
-        #expect(state.status?.text == "z does nothing here; ? shows the keys")
+        let state = try headless(s, "Z")
+        #expect(state.status?.text == "Z does nothing here; ? shows the keys")
     }
 
     @Test func helpIsGeneratedFromTheBindings() throws {
         let s = try Fixture.store()
-        let text = Console.render(try headless(s, "2?", height: 40)).text
+        let text = Console.render(try headless(s, "2?", height: 50)).text
         for b in KeyMap.review { #expect(text.contains(b.help), "help lacks \(b.help)") }
         for b in KeyMap.global { if case .screen = b.action { continue }; #expect(text.contains(b.help)) }
     }

@@ -46,6 +46,11 @@ enum Fixture {
         let dir = NSTemporaryDirectory() + "flywheel-console-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try (events.joined(separator: "\n") + "\n").write(toFile: dir + "/e.jsonl", atomically: true, encoding: .utf8)
+        // The receipt is a real picture (so its preview is drawn); the sign stays missing (so its reason is).
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("sample-data/images/receipt-0006.png").path
+        try FileManager.default.createDirectory(atPath: dir + "/images", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample, toPath: dir + "/images/receipt-01.png")
         let s = try Store.open(path: dir + "/db.sqlite")
         let r = Ingestor(store: s).ingest(path: dir + "/e.jsonl")
         precondition(r.counts.quarantined == 0 && r.error == nil, "fixture events must be valid")

@@ -86,3 +86,48 @@ import TerminalKit
         #expect(state.status?.text == "vqa-v3 is already active")
     }
 }
+
+/// The image beside the sample or session (issue 10's console part).
+@Suite(.serialized) struct PreviewTests {
+    static let store = Result { try Fixture.store() }
+
+    @Test(arguments: [
+        ("preview-review-sample", "2j", 100, 24),
+        ("preview-missing-image", "2", 100, 24),
+        ("preview-session", "jj", 100, 24),
+        ("preview-zoomed", "2jz", 100, 24),
+        ("preview-small-terminal", "2j", 70, 16),
+    ])
+    func screen(_ name: String, _ keys: String, _ width: Int, _ height: Int) throws {
+        try assertSnapshot(try Fixture.screen(try Self.store.get(), keys, width: width, height: height), named: name)
+    }
+
+    @Test func zoomClosesWithEscOrZAndScreenSwitches() throws {
+        let s = try Self.store.get()
+        #expect(try Fixture.run(s, "2jz").preview.zoomed)
+        #expect(!(try Fixture.run(s, "2jz<Esc>").preview.zoomed))
+        #expect(!(try Fixture.run(s, "2jzz").preview.zoomed))
+        #expect(!(try Fixture.run(s, "2jz1").preview.zoomed))
+        // Keys still move the queue under the zoomed image.
+        #expect(try Fixture.run(s, "2jzk").review.list.selected == 0)
+    }
+
+    @Test func openingWithoutADisplaySaysWhereTheFileIs() throws {
+        let file = ImageFile(id: 1, key: "sha256:x", ref: "images/a.png", path: "/tmp/a.png", status: "present", width: 1, height: 1, format: "png")
+        let r = ImageViewer.open(file, environment: [:])
+        guard case .failure(let e) = r else { Issue.record("expected a failure"); return }
+        #expect(e.description == "no display to open it on (set FLYWHEEL_IMAGE_VIEWER to a command to use one); the file is /tmp/a.png")
+        let url = ImageFile(id: 2, key: "url:x", ref: "https://e.com/a.png", path: nil, status: "url", width: nil, height: nil, format: nil)
+        guard case .failure(let u) = ImageViewer.open(url, environment: ["DISPLAY": ":0"]) else { Issue.record("expected a failure"); return }
+        #expect(u.description == "a URL image is not fetched: https://e.com/a.png")
+        // A viewer command is run with the file.
+        let out = NSTemporaryDirectory() + "viewer-" + UUID().uuidString
+        let script = out + ".sh"
+        try "#!/bin/sh\necho \"$1\" > \(out)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        guard case .success(let text) = ImageViewer.open(file, environment: ["FLYWHEEL_IMAGE_VIEWER": script]) else { Issue.record("expected success"); return }
+        #expect(text == "opened /tmp/a.png with \(script)")
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: out) { Thread.sleep(forTimeInterval: 0.05) }
+        #expect((try? String(contentsOfFile: out, encoding: .utf8)) == "/tmp/a.png\n")
+    }
+}
