@@ -129,12 +129,15 @@ extension Console {
         if let mine = state.prompts.outcome(v.name), mine.answered > 0 {
             let p = Proportion(successes: mine.negative, trials: mine.answered)
             let ci = p.wilson95()
-            out.append(Line([("negative rate ", t[.label]), (String(format: "%.1f%% (95%% CI %.1f–%.1f%%) of %d answered", p.rate * 100, ci.low * 100, ci.high * 100, mine.answered), t[.base])]))
+            out.append(Line([("negative rate ", t[.label]), (String(format: "%.1f%% (95%% CI %.1f–%.1f%%), %d answered", p.rate * 100, ci.low * 100, ci.high * 100, mine.answered), t[.base])]))
             if let other, let theirs = state.prompts.outcome(other), theirs.answered > 0 {
                 let q = Proportion(successes: theirs.negative, trials: theirs.answered)
                 let r = ABTest.twoProportion(q, p, bName: v.name)
                 let verdict = r.text
-                out.append(Line([("vs \(other) ", t[.label]), (String(format: "%.1f%% → %.1f%%, p = %.3f: ", q.rate * 100, p.rate * 100, r.pValue), t[.base]), (verdict, t[.title])]))
+                out.append(Line([("vs \(other)      ", t[.label]), (String(format: "%.1f%% → %.1f%%, p = %.3f", q.rate * 100, p.rate * 100, r.pValue), t[.base])]))
+                for (i, l) in TextWidth.wrap(verdict, to: max(1, w - 14)).enumerated() {
+                    out.append(Line([(i == 0 ? "verdict       " : "              ", t[.label]), (l, t[.title])]))
+                }
             }
         } else {
             out.append(Line("no answered requests with this version yet", t[.muted]))
@@ -146,10 +149,10 @@ extension Console {
                 out.append(Line("── diff: \(base!.name) (left) → \(v.name) (right) ──", t[.muted]))
                 let colW = max(4, (w - 3) / 2)
                 for row in TextDiff.sideBySide(old, new) {
-                    // -/+ marks show the change without colour too (monochrome, text captures).
+                    // -/+ marks show the change without colour too (monochrome, text captures); long lines wrap
+                    // within their column so nothing of either prompt is cut off.
                     let lm = row.kind == .removed || row.kind == .changed ? "-" : " "
                     let rm = row.kind == .added || row.kind == .changed ? "+" : " "
-                    let l = TextWidth.pad(row.left.map { lm + $0 } ?? "", to: colW), r = row.right.map { rm + $0 } ?? ""
                     let (ls, rs): (Style, Style) = {
                         switch row.kind {
                         case .same: return (t[.base], t[.base])
@@ -158,7 +161,13 @@ extension Console {
                         case .changed: return (t[.answerWrong], t[.answerRight])
                         }
                     }()
-                    out.append(Line([(l, ls), (" │ ", t[.muted]), (r, rs)]))
+                    let left = row.left.map { TextWidth.wrap($0, to: max(1, colW - 1)) } ?? []
+                    let right = row.right.map { TextWidth.wrap($0, to: max(1, colW - 1)) } ?? []
+                    for i in 0..<max(left.count, right.count, 1) {
+                        let l = i < left.count ? (i == 0 ? lm : " ") + left[i] : ""
+                        let r = i < right.count ? (i == 0 ? rm : " ") + right[i] : ""
+                        out.append(Line([(TextWidth.pad(l, to: colW), ls), (" │ ", t[.muted]), (r, rs)]))
+                    }
                 }
             } else {
                 out.append(Line("nothing to compare: \(base == nil ? "no parent or active version" : "a template is missing")", t[.muted]))
