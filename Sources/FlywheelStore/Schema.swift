@@ -247,6 +247,44 @@ enum Schema {
             // Sessions page newest first on sessions_last_ts: in a WITHOUT ROWID table that index is
             // (last_ts, session_id), which is exactly the console's order and cursor, so none is added.
         }
+        m.registerMigration("v4-tags-annotation-synthetic") { db in
+            try db.execute(sql: """
+                -- Image-tagging samples (task_type 'tags'): one row per tag of the sample, with the model's score
+                -- (NULL for a tag the model missed) and the verdict so far. Partial correctness is kept per tag.
+                CREATE TABLE sample_tags (
+                    sample_id INTEGER NOT NULL REFERENCES training_samples(id),
+                    tag TEXT NOT NULL,
+                    score REAL,
+                    verdict TEXT NOT NULL CHECK (verdict IN ('unreviewed', 'correct', 'wrong', 'missing')),
+                    PRIMARY KEY (sample_id, tag)
+                ) WITHOUT ROWID;
+
+                -- Cold-start annotation: images (flywheel seed-images) and answered turns without feedback,
+                -- waiting for a human label. A label becomes a training sample (source seed_label).
+                CREATE TABLE annotation_tasks (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('vqa', 'tags')),
+                    image_id INTEGER REFERENCES images(id),
+                    turn_id INTEGER REFERENCES turns(id),
+                    question TEXT,
+                    suggested TEXT,
+                    origin TEXT NOT NULL CHECK (origin IN ('seed_images', 'unlabelled_turn')),
+                    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'skipped')),
+                    sample_id INTEGER REFERENCES training_samples(id),
+                    annotator TEXT,
+                    created_at INTEGER NOT NULL,
+                    done_at INTEGER
+                );
+                CREATE UNIQUE INDEX annotation_tasks_image ON annotation_tasks(kind, image_id) WHERE turn_id IS NULL;
+                CREATE UNIQUE INDEX annotation_tasks_turn ON annotation_tasks(turn_id) WHERE turn_id IS NOT NULL;
+                CREATE INDEX annotation_tasks_open ON annotation_tasks(status, id);
+
+                -- Samples derived from others (flywheel augment) are marked, linked to their source, and never
+                -- exported unless asked.
+                ALTER TABLE training_samples ADD COLUMN synthetic INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE training_samples ADD COLUMN derived_from INTEGER REFERENCES training_samples(id);
+                """)
+        }
         return m
     }
 
@@ -254,6 +292,6 @@ enum Schema {
     static let countedTables = [
         "events", "sessions", "turns", "images", "feedback", "feedback_tags", "recognitions",
         "recognition_tags", "error_logs", "signals", "training_samples", "review_actions",
-        "prompt_versions", "quarantine", "ingest_sources",
+        "prompt_versions", "quarantine", "ingest_sources", "sample_tags", "annotation_tasks",
     ]
 }
