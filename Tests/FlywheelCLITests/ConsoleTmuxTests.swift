@@ -196,6 +196,16 @@ private func shellQuoted(_ s: String) -> String {
         try tmux.send("2")
         try await tmux.waitFor("Review queue")
         let first = try await tmux.waitUntil("the selected sample in the review queue") { selectedAndShown($0) }
+        // The sample's picture is drawn beside it: chafa's block and line symbols fill the top of the detail
+        // panel (the demo's images are on disk), right of the queue's column.
+        _ = try await tmux.waitUntil("the image preview beside the sample") { screen -> Bool? in
+            let rows = screen.components(separatedBy: "\n").dropFirst(2).prefix(10)
+            let symbols = rows.map { row -> Int in
+                let detail = row.split(separator: "│", omittingEmptySubsequences: false).dropFirst(3).joined()
+                return detail.unicodeScalars.filter { (0x2500...0x259F).contains($0.value) }.count
+            }.reduce(0, +)
+            return symbols >= 20 ? true : nil
+        }
         try tmux.send("a")
         try await tmux.waitFor("#\(first) approved by e2e-tester")
 
