@@ -75,7 +75,11 @@ public enum ImageRenderer {
         chafa_canvas_config_set_cell_geometry(config, 8, 16)
         switch depth {
         case .full256: chafa_canvas_config_set_canvas_mode(config, CHAFA_CANVAS_MODE_INDEXED_240)
-        case .basic8: chafa_canvas_config_set_canvas_mode(config, CHAFA_CANVAS_MODE_INDEXED_8)
+        case .basic8:
+            chafa_canvas_config_set_canvas_mode(config, CHAFA_CANVAS_MODE_INDEXED_8)
+            // Chafa's preprocessing (on by default) boosts contrast for 8 colours; DIN99D matching keeps
+            // greys grey (in RGB a mid-grey road comes out magenta or cyan).
+            chafa_canvas_config_set_color_space(config, CHAFA_COLOR_SPACE_DIN99D)
         case .mono: chafa_canvas_config_set_canvas_mode(config, CHAFA_CANVAS_MODE_FGBG_BGFG)
         }
         guard let canvas = chafa_canvas_new(config) else { return ImagePreviewRender(columns: columns, rows: rows, cells: cells) }
@@ -98,8 +102,13 @@ public enum ImageRenderer {
                 case .full256, .basic8:
                     style = Style(fg: color(fg), bg: color(bg))
                 case .mono:
-                    // FGBG_BGFG: fg 0 = symbol in the foreground colour; bg 0 = the cell is inverted.
-                    style = fg < 0 && bg >= 0 ? Style(attributes: .reverse) : .plain
+                    // FGBG_BGFG: raw 0 is the terminal's foreground (light), -1 its background (dark).
+                    switch (fg >= 0, bg >= 0) {
+                    case (true, false): style = .plain                          // light symbol on dark
+                    case (false, true): style = Style(attributes: .reverse)     // dark symbol on light
+                    case (true, true): style = Style(attributes: .reverse); text = " "  // all light
+                    case (false, false): style = .plain; text = " "                     // all dark
+                    }
                 }
                 cells[(oy + y) * columns + ox + x] = Cell(text, width: 1, style: style)
             }

@@ -66,7 +66,23 @@ func loadSnapshot(_ name: String) -> String? {
 /// Whole-render text snapshots in Snapshots/. Record after a deliberate change with
 /// FLYWHEEL_RECORD_SNAPSHOTS=1 swift test --filter ImagePreviewTests, then review the diff.
 func assertSnapshot(_ render: ImagePreviewRender, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let text = render.lines.joined(separator: "\n")
+    try assertSnapshot(render.lines.joined(separator: "\n"), named: name, sourceLocation: sourceLocation)
+}
+
+/// One character a cell: the basic colour (0-7) the cell mostly shows, "." for the default colour, or
+/// for mono "r" where the cell is in reverse video.
+func styleMap(_ r: ImagePreviewRender) -> String {
+    (0..<r.rows).map { y in
+        String((0..<r.columns).map { x -> Character in
+            let cell = r[x, y]
+            if cell.style.attributes.contains(.reverse) { return "r" }
+            if case .indexed(let i) = visibleColor(cell), i < 8 { return Character(String(i)) }
+            return "."
+        })
+    }.joined(separator: "\n")
+}
+
+func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let dir = Paths.testsDir.appendingPathComponent("Snapshots")
     if ProcessInfo.processInfo.environment["FLYWHEEL_RECORD_SNAPSHOTS"] == "1" {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -359,6 +375,7 @@ func withOrientation(_ jpeg: [UInt8], _ orientation: UInt8) -> [UInt8] {
     @Test func snapshotMonoAt60x20() throws {
         let r = ImageRenderer.render(try Self.shape(), columns: 60, rows: 20, depth: .mono)
         try assertSnapshot(r, named: "shape-0001-mono-60x20")
+        try assertSnapshot(styleMap(r), named: "shape-0001-mono-60x20-reverse")
         for cell in r.cells {
             #expect(cell.style.fg == .default && cell.style.bg == .default)
             #expect(cell.style.attributes.isSubset(of: [.reverse]))
@@ -390,6 +407,10 @@ func withOrientation(_ jpeg: [UInt8], _ orientation: UInt8) -> [UInt8] {
             }
         }
         #expect(visibleColor(r[30, 10]) == .red)
+        try assertSnapshot(styleMap(r), named: "shape-0001-8-60x20-colours")
+        let street = ImageRenderer.render(try ImageDecoder.decode(path: Paths.sample("street-0001.png")), columns: 60, rows: 20, depth: .basic8)
+        try assertSnapshot(street, named: "street-0001-8-60x20")
+        try assertSnapshot(styleMap(street), named: "street-0001-8-60x20-colours")
         let blue = ImageRenderer.render(try ImageDecoder.decode(path: Paths.sample("shape-0002.png")), columns: 60, rows: 20, depth: .basic8)
         #expect(visibleColor(blue[30, 10]) == .blue)
     }
