@@ -73,7 +73,7 @@ let package = Package(
                 "FlywheelCore", "FlywheelStore", "FlywheelIngest", "FlywheelAnalyze", "FlywheelLLM",
                 "TerminalKit", "TerminalNcurses", "Console", "FlywheelCollect",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(
             name: "flywheel-bench",
