@@ -35,6 +35,10 @@ public struct AnalysisSummary: Sendable {
     public var newErrorLogSignals = 0
     public var newSamples = 0
     public var newFeedbackSamples = 0
+    /// Image-tagging samples from recognitions with `tags` or `thumbs_down` feedback (also in newSamples).
+    public var newTagSamples = 0
+    /// Samples from `format_error` logs (also in newSamples).
+    public var newErrorLogSamples = 0
     public var llmAttempts = 0
     public var llmResolved = 0
     public var llmUngrounded = 0
@@ -89,6 +93,10 @@ public final class AnalysisJob {
         summary.newSignals += summary.newErrorLogSignals
         summary.newFeedbackSamples = try sampleExplicitFeedback(now: now)
         summary.newSamples += summary.newFeedbackSamples
+        summary.newTagSamples = try sampleRecognitions(now: now)
+        summary.newSamples += summary.newTagSamples
+        summary.newErrorLogSamples = try sampleFormatErrors(now: now)
+        summary.newSamples += summary.newErrorLogSamples
         if let llm, !shouldStop() { try runLLM(llm, summary: &summary, progress: progress, shouldStop: shouldStop) }
         return summary
     }
@@ -152,6 +160,86 @@ public final class AnalysisJob {
             let inserted = try store.insertSamples(samples, now: now)
             total += inserted
             if inserted == 0 { break }  // nothing new could be written: stop rather than loop
+        }
+        return total
+    }
+
+    /// Recognitions with explicit feedback become image-tagging samples (task_type 'tags'), one per request.
+    func sampleRecognitions(now: Int64) throws -> Int {
+        var total = 0
+        while true {
+            let pending = try store.recognitionsNeedingSamples(limit: 500)
+            if pending.isEmpty { break }
+            let inserted = try store.insertTagSamples(pending.map(Self.tagSample), now: now)
+            total += inserted
+            if inserted == 0 { break }
+        }
+        return total
+    }
+
+    /// The sample of a recognition's feedback. `tags` feedback that says something (is_correct true, or wrong or
+    /// missing tags) is the user's review of the whole tag set: a high-quality user_correction, pending, whose
+    /// predicted tags are 'wrong' if marked so and 'correct' otherwise (the user saw them and let them stand),
+    /// plus the missing tags (score nil, 'missing'); correct_answer is the corrected list. A thumbs-down, or
+    /// `tags` feedback with is_correct false and no tag named, says only that something is wrong: a low-quality
+    /// thumbs_down sample, needs_answer, every tag 'unreviewed'.
+    static func tagSample(_ r: RecognitionForSample) -> NewTagSample {
+        let predictedNames = Set(r.predicted.map(\.tag))
+        let wrong = Set(r.wrongTags).intersection(predictedNames)
+        var seen = predictedNames
+        let missing = r.missingTags.filter { seen.insert($0).inserted }
+        let detailed = r.feedbackKind == .tags && (r.isCorrect == true || !wrong.isEmpty || !missing.isEmpty)
+        var tags = r.predicted
+        if detailed {
+            for i in tags.indices { tags[i].verdict = wrong.contains(tags[i].tag) ? "wrong" : "correct" }
+            tags += missing.map { SampleTag(tag: $0, score: nil, verdict: "missing") }
+        }
+        let evidence: String
+        if !detailed {
+            evidence = r.feedbackKind == .tags ? "tags feedback: not correct, no tag named" : "thumbs down"
+        } else if wrong.isEmpty && missing.isEmpty {
+            evidence = "tags feedback: all correct"
+        } else {
+            evidence = "tags feedback:" + (wrong.isEmpty ? "" : " wrong " + wrong.sorted().joined(separator: ", "))
+                + (wrong.isEmpty || missing.isEmpty ? "" : ";") + (missing.isEmpty ? "" : " missing " + missing.joined(separator: ", "))
+        }
+        let sample = NewSample(
+            source: detailed ? .userCorrection : .thumbsDown, quality: detailed ? .high : .low, state: detailed ? .pending : .needsAnswer,
+            taskType: "tags", question: nil, wrongAnswer: Store.tagList(r.predicted.map(\.tag)),
+            correctAnswer: detailed ? Store.tagList(Store.correctedTags(tags)) : nil,
+            category: detailed && !(wrong.isEmpty && missing.isEmpty) ? .visualUnderstandingError : .unknown,
+            sessionID: r.sessionID, requestID: r.requestID, questionTurnID: nil, answerTurnID: nil, imageID: r.imageID,
+            feedbackID: r.feedbackID, evidence: evidence, extraction: nil, model: r.model, promptVersion: r.promptVersion)
+        return NewTagSample(sample: sample, tags: tags)
+    }
+
+    /// `format_error` logs become candidate samples carrying the offending output (the assistant's answer, else
+    /// the log's detail), waiting for the answer it should have been. A request that already has a sample
+    /// (a correction found by analysis or given by the user) is not sampled again.
+    func sampleFormatErrors(now: Int64) throws -> Int {
+        var total = 0
+        while true {
+            let pending = try store.formatErrorsNeedingSamples(limit: 500)
+            if pending.isEmpty { break }
+            var samples: [NewSample] = []
+            for e in pending {
+                var image = e.question?.imageID
+                if image == nil, let sid = e.answer?.sessionID ?? e.question?.sessionID {
+                    let turns = try store.turns(sessionID: sid)
+                    let anchor = e.answer?.id ?? e.question?.id
+                    if let idx = turns.firstIndex(where: { $0.id == anchor }) { image = imageID(before: idx, in: turns) }
+                }
+                let output = e.answer.map(\.content).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+                samples.append(NewSample(
+                    source: .errorLog, quality: .medium, state: .needsAnswer, taskType: e.answer?.taskType ?? "vqa",
+                    question: e.question?.content, wrongAnswer: output ?? e.detail, correctAnswer: nil, category: .formatError,
+                    sessionID: e.answer?.sessionID ?? e.question?.sessionID, requestID: e.requestID, questionTurnID: e.question?.id,
+                    answerTurnID: e.answer?.id, imageID: image, evidence: "format_error" + (e.detail.map { ": " + $0 } ?? ""),
+                    extraction: nil, model: e.answer?.model, promptVersion: e.answer?.promptVersion))
+            }
+            let inserted = try store.insertSamples(samples, now: now)
+            total += inserted
+            if inserted == 0 { break }
         }
         return total
     }

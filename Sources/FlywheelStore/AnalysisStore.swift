@@ -60,6 +60,8 @@ public enum SampleSource: String, Sendable, CaseIterable {
     case implicitCorrection = "implicit_correction"
     case thumbsDown = "thumbs_down"
     case seedLabel = "seed_label"
+    /// A `format_error` error_log: the offending output, waiting for the answer it should have been.
+    case errorLog = "error_log"
 }
 
 public enum SampleQuality: String, Sendable, CaseIterable, Comparable {
@@ -134,6 +136,15 @@ public struct FeedbackForSample: Sendable {
     public var correctedResponse: String?
     public var requestID: String
     public var sessionID: String?
+    public var question: StoredTurn?
+    public var answer: StoredTurn?
+}
+
+/// A `format_error` log that has not become a sample yet, with the exchange it is about.
+public struct ErrorLogForSample: Sendable {
+    public var errorLogID: Int64
+    public var requestID: String
+    public var detail: String?
     public var question: StoredTurn?
     public var answer: StoredTurn?
 }
@@ -281,6 +292,28 @@ extension Store {
                                              arguments: [requestID]).map(StoredTurn.init)
                 return FeedbackForSample(feedbackID: row[0], kind: FeedbackKind(rawValue: row[1]) ?? .thumbsDown, correctedResponse: row[2],
                                          requestID: requestID, sessionID: row[4],
+                                         question: turns.last { $0.role == .user }, answer: turns.last { $0.role == .assistant })
+            }
+        }
+    }
+
+    /// `format_error` logs (one per request) whose request has no sample of any source yet and whose session
+    /// has been analysed (so a correction found there wins), with the exchange the log is about.
+    public func formatErrorsNeedingSamples(limit: Int) throws -> [ErrorLogForSample] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT min(e.id), e.request_id, e.detail FROM error_logs e
+                WHERE e.kind = 'format_error'
+                  AND NOT EXISTS (SELECT 1 FROM training_samples s WHERE s.request_id = e.request_id)
+                  AND EXISTS (SELECT 1 FROM turns t JOIN sessions se ON se.session_id = t.session_id
+                              WHERE t.request_id = e.request_id AND se.analyzed_at IS NOT NULL)
+                GROUP BY e.request_id ORDER BY min(e.id) LIMIT ?
+                """, arguments: [limit])
+            return try rows.map { row in
+                let requestID: String = row[1]
+                let turns = try Row.fetchAll(db, sql: "SELECT \(Self.turnColumns) FROM turns WHERE request_id = ? ORDER BY turn_index",
+                                             arguments: [requestID]).map(StoredTurn.init)
+                return ErrorLogForSample(errorLogID: row[0], requestID: requestID, detail: row[2],
                                          question: turns.last { $0.role == .user }, answer: turns.last { $0.role == .assistant })
             }
         }

@@ -9,7 +9,8 @@ struct Flywheel: ParsableCommand {
         abstract: "Turn what users of a multimodal AI product say and do into reviewed training data.",
         subcommands: [IngestCommand.self, AnalyzeCommand.self, SignalsCommand.self, SamplesCommand.self, QuarantineCommand.self,
                       StatsCommand.self, EvalSignalsCommand.self, DemoCommand.self, ConsoleCommand.self, CollectCommand.self,
-                      PromptCommand.self, OptimizeCommand.self, PatternsCommand.self, PlanCommand.self, ABCommand.self, MetricsCommand.self, ExportCommand.self])
+                      PromptCommand.self, OptimizeCommand.self, PatternsCommand.self, PlanCommand.self, ABCommand.self, MetricsCommand.self, ExportCommand.self,
+                      SeedImagesCommand.self, AnnotateQueueCommand.self, AnnotationsCommand.self, AugmentCommand.self])
 }
 
 /// `--db` on every command; else FLYWHEEL_DB; else the XDG data directory.
