@@ -2,9 +2,10 @@
 // stderr and calls exit(); the only way back is longjmp, which Swift cannot do. So the whole decode runs
 // here, in C, under setjmp, and returns an error code plus libjpeg's one-line message.
 //
-// Two calls: `flywheel_jpeg_probe` reads the header (dimensions, colour space, EXIF orientation) without
-// allocating pixel memory; the caller then picks a scale (n/8) and allocates the output, and
-// `flywheel_jpeg_decode` decodes into that caller-provided RGBA buffer, checking it is large enough.
+// Two calls, each on an open file descriptor the caller keeps (read through a dup()ed stdio stream from
+// offset 0): `flywheel_jpeg_probe_fd` reads the header (dimensions, colour space, EXIF orientation)
+// without allocating pixel memory; the caller then picks a scale (n/8) and allocates the output, and
+// `flywheel_jpeg_decode_fd` decodes into that caller-provided RGBA buffer, checking it is large enough.
 #ifndef FLYWHEEL_CJPEG_SHIM_H
 #define FLYWHEEL_CJPEG_SHIM_H
 #include <errno.h>
@@ -13,12 +14,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <setjmp.h>
+#include <unistd.h>
 #include <jpeglib.h>
 #include <jerror.h>
 
 enum {
     FLYWHEEL_JPEG_OK = 0,
-    FLYWHEEL_JPEG_ERR_OPEN = 1,       // fopen failed (errno in msg)
+    FLYWHEEL_JPEG_ERR_OPEN = 1,       // dup/fdopen failed (errno in msg)
     FLYWHEEL_JPEG_ERR_CORRUPT = 2,    // libjpeg error_exit: msg holds its message
     FLYWHEEL_JPEG_ERR_TRUNCATED = 3,  // premature end of data (libjpeg only warns and pads with grey)
     FLYWHEEL_JPEG_ERR_MEMORY = 4,     // would need more than max_memory (e.g. a huge progressive JPEG)
@@ -107,11 +109,21 @@ static inline void flywheel_jpeg_setup(struct jpeg_decompress_struct *cinfo, fly
     err->pub.output_message = flywheel_jpeg_output_message;
 }
 
+/// A stdio stream on a dup of `fd`, positioned at the start of the file.
+static inline FILE *flywheel_jpeg_fdopen(int fd) {
+    int d = dup(fd);
+    if (d < 0) return NULL;
+    FILE *f = fdopen(d, "rb");
+    if (f == NULL) { close(d); return NULL; }
+    rewind(f);
+    return f;
+}
+
 /// Reads the header only. Returns FLYWHEEL_JPEG_OK or an error code with a message in `msg`.
-static inline int flywheel_jpeg_probe(const char *path, flywheel_jpeg_info *info, char *msg, size_t msglen) {
+static inline int flywheel_jpeg_probe_fd(int fd, flywheel_jpeg_info *info, char *msg, size_t msglen) {
     struct jpeg_decompress_struct cinfo;
     flywheel_jpeg_error err;
-    FILE *volatile file = fopen(path, "rb");
+    FILE *file = flywheel_jpeg_fdopen(fd);
     if (file == NULL) { flywheel_jpeg_copy_message(msg, msglen, strerror(errno)); return FLYWHEEL_JPEG_ERR_OPEN; }
     flywheel_jpeg_setup(&cinfo, &err);
     if (setjmp(err.jump)) {
@@ -153,11 +165,11 @@ static inline void flywheel_jpeg_scaled_size(int width, int height, int num, int
 /// bytes; `*out_w`, `*out_h` receive the decoded size. `max_memory` caps libjpeg's own working memory
 /// (whole-image coefficient buffers of progressive files): above it the decode fails with
 /// FLYWHEEL_JPEG_ERR_MEMORY instead of allocating. Fast DCT and plain upsampling: this is a preview.
-static inline int flywheel_jpeg_decode(const char *path, int scale_num, unsigned char *out, size_t capacity,
-                                       int *out_w, int *out_h, long max_memory, char *msg, size_t msglen) {
+static inline int flywheel_jpeg_decode_fd(int fd, int scale_num, unsigned char *out, size_t capacity,
+                                          int *out_w, int *out_h, long max_memory, char *msg, size_t msglen) {
     struct jpeg_decompress_struct cinfo;
     flywheel_jpeg_error err;
-    FILE *volatile file = fopen(path, "rb");
+    FILE *file = flywheel_jpeg_fdopen(fd);
     if (file == NULL) { flywheel_jpeg_copy_message(msg, msglen, strerror(errno)); return FLYWHEEL_JPEG_ERR_OPEN; }
     flywheel_jpeg_setup(&cinfo, &err);
     if (setjmp(err.jump)) {

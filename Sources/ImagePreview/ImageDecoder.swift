@@ -69,19 +69,26 @@ public enum ImageDecoder {
     static let jpegMaxMemory = 160 << 20
     /// WebP is decoded from memory: files larger than this are refused before reading.
     static let webpMaxFileBytes = 128 << 20
+    /// Images with more source pixels than this are refused from the header whatever the output size:
+    /// even a scaled decode reads every pixel, and a forged or bomb-like header must not cost seconds.
+    static let maxSourcePixels = 120_000_000
 
     /// Decodes the image at `path`, recognised by its first bytes (never by its extension).
-    /// - maxPixels: the most pixels the result may have. PNG and WebP above it are refused / scaled down;
-    ///   JPEG decodes at the largest n/8 scale under it; if even 1/8 is too big, `.tooLarge`.
-    /// - targetSize: the pixel size the caller needs (e.g. a preview pane's cells × 8×16). The image is
-    ///   decoded at the smallest scale that still covers the aspect-fitted target (JPEG n/8, WebP any),
-    ///   never smaller; PNG always decodes at full size.
+    /// - maxPixels: the most pixels the result may have. Larger images are decoded scaled down (JPEG at
+    ///   n/8 through libjpeg, PNG row by row with a box filter, WebP through libwebp's scaler), never
+    ///   allocated at full size. Above `maxSourcePixels` (120 MP), or a JPEG still too big at 1/8:
+    ///   `.tooLarge`.
+    /// - targetSize: the pixel size the caller needs (e.g. a preview pane's cells × 8×16). JPEG and WebP
+    ///   decode at the smallest scale that still covers the aspect-fitted target, never smaller; PNG
+    ///   decodes at full size when that fits `maxPixels`.
     public static func decode(path: String, maxPixels: Int = 4_000_000, targetSize: (width: Int, height: Int)? = nil) throws(ImageDecodeError) -> DecodedImage {
-        let head = try readHead(path: path, count: 512)
+        let fd = try openRegularFile(path)
+        defer { close(fd) }
+        let head = try readHead(fd: fd, count: 512)
         switch Sniff.kind(of: head) {
-        case .png: return try decodePNG(path: path, maxPixels: maxPixels)
-        case .jpeg: return try decodeJPEG(path: path, maxPixels: maxPixels, targetSize: targetSize)
-        case .webp: return try decodeWebP(path: path, head: head, maxPixels: maxPixels, targetSize: targetSize)
+        case .png: return try decodePNG(fd: fd, maxPixels: maxPixels, targetSize: targetSize)
+        case .jpeg: return try decodeJPEG(fd: fd, maxPixels: maxPixels, targetSize: targetSize)
+        case .webp: return try decodeWebP(fd: fd, head: head, maxPixels: maxPixels, targetSize: targetSize)
         case .unsupported(let name): throw .unsupported(name)
         case .notAnImage(let reason): throw .notAnImage(reason)
         }
@@ -89,55 +96,51 @@ public enum ImageDecoder {
 
     // MARK: - File access
 
-    /// The first `count` bytes of a regular file. A FIFO or device would block a reader forever, and a
-    /// directory is not an image: both are refused from `stat` before opening.
-    static func readHead(path: String, count: Int) throws(ImageDecodeError) -> [UInt8] {
-        var st = stat()
-        if stat(path, &st) != 0 {
-            let e = errno
-            if e == ENOENT || e == ENOTDIR { throw .missing(path) }
-            throw .missing("\(path) (\(String(cString: strerror(e))))")
-        }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw .notAnImage("a directory")
-        default: throw .notAnImage("not a regular file")
-        }
+    /// Opens `path` once for every later read. O_NONBLOCK: opening a FIFO must not wait for a writer;
+    /// then only a regular file is accepted (a FIFO or device would block a reader forever). The
+    /// decoders read this descriptor, so the file checked is the file decoded.
+    static func openRegularFile(_ path: String) throws(ImageDecodeError) -> Int32 {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             let e = errno
-            if e == ENOENT { throw .missing(path) }
+            if e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG { throw .missing(path) }
             throw .missing("\(path) (\(String(cString: strerror(e))))")
         }
-        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { close(fd); throw .missing(path) }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return fd
+        case S_IFDIR: close(fd); throw .notAnImage("a directory")
+        default: close(fd); throw .notAnImage("not a regular file")
+        }
+    }
+
+    /// Up to `count` bytes from offset `offset` (pread: the descriptor's offset is left alone).
+    static func read(fd: Int32, offset: Int, count: Int) throws(ImageDecodeError) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
-            if n < 0 { if errno == EINTR { continue }; throw .corrupt("read error: \(String(cString: strerror(errno)))") }
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, count - got, off_t(offset + got)) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .corrupt("read error: \(String(cString: strerror(errno)))")
+            }
             if n == 0 { break }
             got += n
         }
-        return Array(buf[0..<got])
+        return got == count ? buf : Array(buf[0..<got])
     }
 
-    static func readAll(path: String, limit: Int) throws(ImageDecodeError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 { throw .missing(path) }
-        defer { close(fd) }
+    static func readHead(fd: Int32, count: Int) throws(ImageDecodeError) -> [UInt8] {
+        try read(fd: fd, offset: 0, count: count)
+    }
+
+    static func readAll(fd: Int32, limit: Int) throws(ImageDecodeError) -> [UInt8] {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .missing(path) }
+        guard fstat(fd, &st) == 0 else { throw .corrupt("cannot stat the file") }
         let size = Int(st.st_size)
         guard size <= limit else { throw .corrupt("file too big (\(size >> 20) MB)") }
-        var buf = [UInt8](repeating: 0, count: size)
-        var got = 0
-        while got < size {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, size - got) }
-            if n < 0 { if errno == EINTR { continue }; throw .corrupt("read error: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            got += n
-        }
-        return got == size ? buf : Array(buf[0..<got])
+        return try read(fd: fd, offset: 0, count: size)
     }
 
     // MARK: - Scale choice
@@ -150,18 +153,32 @@ public enum ImageDecoder {
 
     // MARK: - PNG
 
-    static func decodePNG(path: String, maxPixels: Int) throws(ImageDecodeError) -> DecodedImage {
+    static func decodePNG(fd: Int32, maxPixels: Int, targetSize: (width: Int, height: Int)?) throws(ImageDecodeError) -> DecodedImage {
         var w: UInt32 = 0, h: UInt32 = 0
         var msg = [CChar](repeating: 0, count: 256)
-        if flywheel_png_probe(path, &w, &h, &msg, msg.count) != Int32(FLYWHEEL_PNG_OK) {
-            throw .corrupt("PNG header: \(cMessage(msg))")
+        let probe = flywheel_png_probe_fd(fd, &w, &h, &msg, msg.count)
+        guard probe == Int32(FLYWHEEL_PNG_OK) else {
+            throw probe == Int32(FLYWHEEL_PNG_ERR_IO) ? .corrupt("cannot read: \(cMessage(msg))") : .corrupt("PNG header: \(cMessage(msg))")
         }
         let width = Int(w), height = Int(h)
-        guard width > 0, height > 0, width * height <= maxPixels else { throw .tooLarge(width: width, height: height) }
-        let capacity = width * height * 4
+        guard width > 0, height > 0, width * height <= maxSourcePixels else { throw .tooLarge(width: width, height: height) }
+        var outW = width, outH = height
+        if width * height > maxPixels {
+            // Scaled row-by-row decode: at least the target's fitted size, at most maxPixels.
+            var scale = (Double(maxPixels) / Double(width * height)).squareRoot()
+            scale = min(scale, max(neededFraction(width: width, height: height, target: targetSize), 0))
+            outW = max(1, min(width, Int(Double(width) * scale)))
+            outH = max(1, min(height, Int(Double(height) * scale)))
+            while outW * outH > maxPixels { if outW >= outH { outW -= 1 } else { outH -= 1 } }
+        }
+        let capacity = outW * outH * 4
         var rc: Int32 = 0
         let rgba = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
-            rc = flywheel_png_decode(path, w, h, buf.baseAddress, capacity, &msg, msg.count)
+            if outW == width && outH == height {
+                rc = flywheel_png_decode_fd(fd, w, h, buf.baseAddress, capacity, &msg, msg.count)
+            } else {
+                rc = flywheel_png_decode_scaled_fd(fd, UInt32(outW), UInt32(outH), buf.baseAddress, capacity, &msg, msg.count)
+            }
             initialized = rc == Int32(FLYWHEEL_PNG_OK) ? capacity : 0
         }
         guard rc == Int32(FLYWHEEL_PNG_OK) else {
@@ -174,19 +191,20 @@ public enum ImageDecoder {
             }
             throw .corrupt("PNG data: \(m)")
         }
-        return DecodedImage(width: width, height: height, rgba: rgba, format: "png", sourceWidth: width, sourceHeight: height)
+        return DecodedImage(width: outW, height: outH, rgba: rgba, format: "png", sourceWidth: width, sourceHeight: height)
     }
 
     // MARK: - JPEG
 
-    static func decodeJPEG(path: String, maxPixels: Int, targetSize: (width: Int, height: Int)?, maxMemory: Int = jpegMaxMemory) throws(ImageDecodeError) -> DecodedImage {
+    static func decodeJPEG(fd: Int32, maxPixels: Int, targetSize: (width: Int, height: Int)?, maxMemory: Int = jpegMaxMemory) throws(ImageDecodeError) -> DecodedImage {
         var info = flywheel_jpeg_info()
         var msg = [CChar](repeating: 0, count: 256)
-        let probe = flywheel_jpeg_probe(path, &info, &msg, msg.count)
+        let probe = flywheel_jpeg_probe_fd(fd, &info, &msg, msg.count)
         guard probe == Int32(FLYWHEEL_JPEG_OK) else { throw jpegError(probe, cMessage(msg)) }
         let w = Int(info.width), h = Int(info.height)
         let swaps = info.orientation >= 5
         let (shownW, shownH) = swaps ? (h, w) : (w, h)
+        guard w * h <= maxSourcePixels else { throw .tooLarge(width: shownW, height: shownH) }
         let need = neededFraction(width: shownW, height: shownH, target: targetSize)
         // Smallest n/8 covering the need, then the largest that fits maxPixels if that is smaller.
         var num = (1...8).first { Double($0) / 8 >= need - 1e-9 } ?? 8
@@ -199,7 +217,7 @@ public enum ImageDecoder {
         var rc: Int32 = 0
         var gotW: Int32 = 0, gotH: Int32 = 0
         let rgba = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
-            rc = flywheel_jpeg_decode(path, Int32(num), buf.baseAddress, capacity, &gotW, &gotH, maxMemory, &msg, msg.count)
+            rc = flywheel_jpeg_decode_fd(fd, Int32(num), buf.baseAddress, capacity, &gotW, &gotH, maxMemory, &msg, msg.count)
             initialized = rc == Int32(FLYWHEEL_JPEG_OK) ? Int(gotW) * Int(gotH) * 4 : 0
         }
         guard rc == Int32(FLYWHEEL_JPEG_OK) else {
@@ -213,7 +231,7 @@ public enum ImageDecoder {
 
     static func jpegError(_ code: Int32, _ message: String) -> ImageDecodeError {
         switch code {
-        case Int32(FLYWHEEL_JPEG_ERR_OPEN): return .missing(message)
+        case Int32(FLYWHEEL_JPEG_ERR_OPEN): return .corrupt("cannot read: \(message)")
         case Int32(FLYWHEEL_JPEG_ERR_TRUNCATED): return .corrupt("truncated JPEG (premature end of data)")
         default: return .corrupt("JPEG: \(message)")
         }
@@ -221,7 +239,7 @@ public enum ImageDecoder {
 
     // MARK: - WebP
 
-    static func decodeWebP(path: String, head: [UInt8], maxPixels: Int, targetSize: (width: Int, height: Int)?) throws(ImageDecodeError) -> DecodedImage {
+    static func decodeWebP(fd: Int32, head: [UInt8], maxPixels: Int, targetSize: (width: Int, height: Int)?) throws(ImageDecodeError) -> DecodedImage {
         var w: Int32 = 0, h: Int32 = 0, animated: Int32 = 0, alpha: Int32 = 0
         let probe = flywheel_webp_probe(head, head.count, &w, &h, &animated, &alpha)
         guard probe == Int32(VP8_STATUS_OK.rawValue) else {
@@ -230,6 +248,7 @@ public enum ImageDecoder {
         if animated != 0 { throw .unsupported("animated WebP") }
         let width = Int(w), height = Int(h)
         guard width > 0, height > 0 else { throw .corrupt("WebP header: zero size") }
+        guard width * height <= maxSourcePixels else { throw .tooLarge(width: width, height: height) }
         var scale = neededFraction(width: width, height: height, target: targetSize)
         let full = Double(width) * Double(height)
         if full * scale * scale > Double(maxPixels) { scale = (Double(maxPixels) / full).squareRoot() }
@@ -237,7 +256,7 @@ public enum ImageDecoder {
         var oh = max(1, min(height, Int((Double(height) * scale).rounded(.up))))
         while ow * oh > maxPixels && oh > 1 { oh -= 1 }
         guard ow * oh <= maxPixels else { throw .tooLarge(width: width, height: height) }
-        let data = try readAll(path: path, limit: webpMaxFileBytes)
+        let data = try readAll(fd: fd, limit: webpMaxFileBytes)
         let capacity = ow * oh * 4
         var rc: Int32 = 0
         let rgba = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in

@@ -200,6 +200,54 @@ func withOrientation(_ jpeg: [UInt8], _ orientation: UInt8) -> [UInt8] {
         #expect(c.r == c.g && c.g == c.b && c.a == 255)
     }
 
+    /// Mean absolute channel difference between `img` and a box-filtered `reference` of its source size.
+    static func meanDifference(_ img: DecodedImage, _ reference: DecodedImage) -> Double {
+        var total = 0, n = 0
+        for y in 0..<img.height {
+            for x in 0..<img.width {
+                let x0 = x * reference.width / img.width, x1 = max(x0 + 1, (x + 1) * reference.width / img.width)
+                let y0 = y * reference.height / img.height, y1 = max(y0 + 1, (y + 1) * reference.height / img.height)
+                for c in 0..<4 {
+                    var sum = 0
+                    for yy in y0..<y1 { for xx in x0..<x1 { sum += Int(reference.rgba[(yy * reference.width + xx) * 4 + c]) } }
+                    total += abs(Int(img.rgba[(y * img.width + x) * 4 + c]) - sum / ((x1 - x0) * (y1 - y0)))
+                    n += 1
+                }
+            }
+        }
+        return Double(total) / Double(n)
+    }
+
+    @Test func pngAboveMaxPixelsDecodesScaledRowByRow() throws {
+        let full = try ImageDecoder.decode(path: Paths.sample("street-0004.png"))  // 320x200
+        let small = try ImageDecoder.decode(path: Paths.sample("street-0004.png"), maxPixels: 10_000)
+        #expect(small.width * small.height <= 10_000)
+        #expect(small.width == 126 && small.height == 79)
+        #expect(small.sourceWidth == 320 && small.sourceHeight == 200)
+        #expect(Self.meanDifference(small, full) < 4, "\(Self.meanDifference(small, full))")
+        // With a target smaller than maxPixels allows: the target's fitted size.
+        let target = try ImageDecoder.decode(path: Paths.sample("street-0004.png"), maxPixels: 10_000, targetSize: (width: 64, height: 64))
+        #expect(target.width == 64 && target.height == 40)
+    }
+
+    @Test(arguments: ["shape-0003-interlaced.png", "shape-0003-palette.png", "shape-0003-gray16.png"])
+    func pngVariantsDecodeFullAndScaled(name: String) throws {
+        let reference = try ImageDecoder.decode(path: Paths.sample("shape-0003.png"))
+        let full = try ImageDecoder.decode(path: Paths.fixture(name))
+        #expect(full.width == 160 && full.height == 120)
+        let scaled = try ImageDecoder.decode(path: Paths.fixture(name), maxPixels: 4_800)
+        #expect(scaled.width == 80 && scaled.height == 60)
+        if name.contains("gray16") {
+            // Grey, and the background grey is transparent (tRNS) on both paths.
+            #expect(pixel(full, 1, 1).a == 0 && pixel(scaled, 1, 1).a == 0)
+            let c = pixel(full, 80, 70)
+            #expect(c.r == c.g && c.g == c.b && c.a == 255)
+        } else {
+            #expect(full.rgba == reference.rgba)
+            #expect(Self.meanDifference(scaled, reference) < (name.contains("interlaced") ? 8 : 3), "\(Self.meanDifference(scaled, reference))")
+        }
+    }
+
     @Test func decodesWebP() throws {
         let img = try ImageDecoder.decode(path: Paths.fixture("sign-0001.webp"))
         #expect(img.format == "webp")
@@ -319,6 +367,15 @@ func withOrientation(_ jpeg: [UInt8], _ orientation: UInt8) -> [UInt8] {
         #expect(ImageDecodeError.tooLarge(width: 60000, height: 60000).description == "Image too large to preview: 60000×60000 pixels")
     }
 
+    @Test func pngOverTheSourceLimitIsRefusedFromTheHeader() throws {
+        // 12000x11000 = 132 MP: more than any scaled decode should read.
+        let tmp = try TempDir()
+        #expect(decodeError(try tmp.write("big.png", forgedPNG(width: 12000, height: 11000))) == .tooLarge(width: 12000, height: 11000))
+        // 9000x9000 = 81 MP: under the limit, so it is decoded scaled down, and its missing data is found.
+        let err = decodeError(try tmp.write("bomb.png", forgedPNG(width: 9000, height: 9000)))
+        guard case .corrupt = err else { Issue.record("got \(String(describing: err))"); return }
+    }
+
     @Test func hugeJPEGHeaderFailsFastWithoutAllocating() throws {
         let tmp = try TempDir()
         let forged = forgedJPEG(from: try bytes(Paths.fixture("street-0001.jpg")), width: 60000, height: 60000)
@@ -340,8 +397,10 @@ func withOrientation(_ jpeg: [UInt8], _ orientation: UInt8) -> [UInt8] {
         let path = tmp.url.appendingPathComponent("p.jpg").path
         var msg = [CChar](repeating: 0, count: 256)
         #expect(flywheel_jpeg_encode_rgb(path, rgb, Int32(w), Int32(h), 80, 1, &msg, msg.count) == 0)
+        let fd = try ImageDecoder.openRegularFile(path)
+        defer { close(fd) }
         #expect(throws: ImageDecodeError.tooLarge(width: w, height: h)) {
-            try ImageDecoder.decodeJPEG(path: path, maxPixels: 4_000_000, targetSize: (width: 480, height: 320), maxMemory: 1 << 20)
+            try ImageDecoder.decodeJPEG(fd: fd, maxPixels: 4_000_000, targetSize: (width: 480, height: 320), maxMemory: 1 << 20)
         }
         let ok = try ImageDecoder.decode(path: path, targetSize: (width: 480, height: 320))
         #expect(ok.width == 500 && ok.height == 375)  // 2/8 covers 480 wide
