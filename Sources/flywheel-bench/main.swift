@@ -253,6 +253,7 @@ do {
     case "console": try consoleBenchmark(Array(args.dropFirst()))
     case "http": try httpBenchmark(Array(args.dropFirst()))
     case "image": try imageBenchmark(Array(args.dropFirst()))  // see ImageBench.swift
+    case "export": try exportBenchmark(Array(args.dropFirst()))  // see ExportBench.swift
     default:
         print("usage: flywheel-bench ingest [--events N | --sizes N1,N2,...] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH] [--keep]")
         print("       flywheel-bench analyze [--events N] [--workdir DIR] [--flywheel PATH] [--keep]")
