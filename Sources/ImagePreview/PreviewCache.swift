@@ -6,8 +6,12 @@ import Foundation
 /// waits for the first. Failures are cached like renders (the same bytes fail the same way), except
 /// `.missing`: a file that is not there yet may appear later.
 ///
-/// A small second LRU keeps the last few decoded images, so a pane resize re-renders without decoding
-/// again when the decoded pixels are large enough for the new size.
+/// A small second LRU keeps the last few decoded images (at most 4, at most 32 MB of pixels), so a pane
+/// resize re-renders without decoding again when the decoded pixels are large enough for the new size.
+///
+/// `preview` blocks while it decodes and renders (milliseconds to a few hundred for a 40 MP progressive
+/// JPEG): call it from a thread or DispatchQueue of its own, not from the UI thread, and preferably not
+/// from Swift concurrency's cooperative pool, where a waiting caller would hold one of its few threads.
 public final class PreviewCache: @unchecked Sendable {
     public struct Stats: Sendable, Equatable {
         /// Lookups answered from the render cache (including waits on another thread's work).
@@ -38,6 +42,7 @@ public final class PreviewCache: @unchecked Sendable {
 
     private let capacity: Int
     private let decodedCapacity = 4
+    private let decodedByteBudget = 32 << 20
     private let maxPixels: Int
     private let condition = NSCondition()
     private var entries: [Key: Entry] = [:]
@@ -98,9 +103,10 @@ public final class PreviewCache: @unchecked Sendable {
                 entries.removeValue(forKey: victim)
             }
         }
-        if let fresh {
+        if let fresh, fresh.rgba.count <= decodedByteBudget {
             decoded[key] = DecodedEntry(image: fresh, used: tick)
-            if decoded.count > decodedCapacity, let victim = decoded.min(by: { $0.value.used < $1.value.used })?.key {
+            while decoded.count > decodedCapacity || decoded.values.reduce(0, { $0 + $1.image.rgba.count }) > decodedByteBudget,
+                  let victim = decoded.min(by: { $0.value.used < $1.value.used })?.key {
                 decoded.removeValue(forKey: victim)
             }
         }

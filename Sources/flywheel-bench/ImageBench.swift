@@ -54,7 +54,30 @@ func imageBenchmark(_ args: [String]) throws {
 
     var figures: [Figure] = []
     var rssNotes: [String] = []
-    func note(_ phase: String) { rssNotes.append("\(phase): \(fmt(peakRSSMB() ?? .nan, 1)) MB") }
+    func note(_ phase: String) { rssNotes.append("\(phase): peak \(fmt(peakRSSMB() ?? .nan, 1)) MB, now \(fmt(currentRSSMB() ?? .nan, 1)) MB") }
+
+    // The queue: 1,000 distinct keys over the sample images, first view then cached view. First, while
+    // this process is small, so its peak RSS is the queue's.
+    var screen = ScreenBuffer(width: 160, height: 48)
+    note("start")
+    let queue = PreviewCache(capacity: 1024)
+    var first: [Double] = [], again: [Double] = []
+    var failures = 0
+    for pass in 0..<2 {
+        for i in 0..<1000 {
+            let path = samples[i % samples.count]
+            let key = "queue-\(i)"
+            let t = nowNs()
+            let result = queue.cachedPreview(key: key, columns: 60, rows: 20, depth: .full256)
+                ?? queue.preview(path: path, key: key, columns: 60, rows: 20, depth: .full256)
+            if case .success(let r) = result { screen.draw(r, at: 98, y: 2) } else { failures += 1 }
+            (pass == 0 ? { first.append(msSince(t)) } : { again.append(msSince(t)) })()
+        }
+        note(pass == 0 ? "after the queue's first views (1,000 renders cached)" : "after the queue's cached views")
+    }
+    let s = queue.stats
+    figures.append(Figure(name: "queue 1,000: first view 60x20 key-to-frame", stats: Stats(samples: first), unit: "ms", target: .nan))
+    figures.append(Figure(name: "queue 1,000: cached view 60x20 key-to-frame", stats: Stats(samples: again), unit: "ms", target: 20))
 
     // First view: decode + render, no cache reuse (a fresh key each run).
     var keyCounter = 0
@@ -103,7 +126,6 @@ func imageBenchmark(_ args: [String]) throws {
     let cache = PreviewCache(capacity: 64)
     _ = cache.preview(path: jpegs[0].path, key: "big", columns: 120, rows: 40, depth: .full256)
     var lookup: [Double] = [], frame: [Double] = []
-    var screen = ScreenBuffer(width: 160, height: 48)
     for _ in 0..<2000 {
         let t = nowNs()
         guard case .success = cache.cachedPreview(key: "big", columns: 120, rows: 40, depth: .full256) else { throw BenchError("cache miss") }
@@ -118,30 +140,19 @@ func imageBenchmark(_ args: [String]) throws {
     figures.append(Figure(name: "cached lookup 120x40 (cachedPreview)", stats: Stats(samples: lookup), unit: "µs", target: .nan))
     figures.append(Figure(name: "cached key-to-frame 120x40 (lookup + draw)", stats: Stats(samples: frame), unit: "ms", target: 20))
 
-    // The queue: 1,000 distinct keys over the sample images, first view then cached view.
-    let queue = PreviewCache(capacity: 1024)
-    var first: [Double] = [], again: [Double] = []
-    var failures = 0
-    for pass in 0..<2 {
-        for i in 0..<1000 {
-            let path = samples[i % samples.count]
-            let key = "queue-\(i)"
-            let t = nowNs()
-            let result = queue.cachedPreview(key: key, columns: 60, rows: 20, depth: .full256)
-                ?? queue.preview(path: path, key: key, columns: 60, rows: 20, depth: .full256)
-            if case .success(let r) = result { screen.draw(r, at: 98, y: 2) } else { failures += 1 }
-            (pass == 0 ? { first.append(msSince(t)) } : { again.append(msSince(t)) })()
-        }
-        note(pass == 0 ? "after the queue's first views (1,000 renders cached)" : "after the queue's cached views")
-    }
-    let s = queue.stats
-    figures.append(Figure(name: "queue 1,000: first view 60x20 key-to-frame", stats: Stats(samples: first), unit: "ms", target: .nan))
-    figures.append(Figure(name: "queue 1,000: cached view 60x20 key-to-frame", stats: Stats(samples: again), unit: "ms", target: 20))
-
     printFigures(figures)
     print("")
     print("queue: \(samples.count) files, 1,000 keys, \(s.decodes) decodes, \(s.hits) hits, \(failures) failures; first pass total \(fmt(first.reduce(0, +) / 1000, 2)) s")
-    print("peak RSS (VmHWM): " + rssNotes.joined(separator: "; "))
+    print("resident memory (VmHWM peak, VmRSS now):")
+    for n in rssNotes { print("  " + n) }
+}
+
+/// This process's resident set now (VmRSS), in MB.
+func currentRSSMB() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kb / 1024
 }
 
 func parseImageSize(_ s: String) -> (width: Int, height: Int)? {
@@ -158,7 +169,7 @@ func defaultSampleImagesDir() -> String {
 }
 
 /// A photo-like test image: smooth gradients, overlapping discs and sensor-like noise, so the JPEG has
-/// realistic entropy (a flat image would decode unrealistically fast). Encoded with libjpeg, quality 90.
+/// realistic entropy (a flat image would decode unrealistically fast). Encoded with libjpeg, quality 95.
 func generateBenchJPEG(path: String, width w: Int, height h: Int, progressive: Bool) throws {
     var rgb = [UInt8](repeating: 0, count: w * h * 3)
     var rng = SplitMix64(seed: 7)
@@ -170,11 +181,13 @@ func generateBenchJPEG(path: String, width w: Int, height h: Int, progressive: B
         for y in 0..<h {
             let row = y * w * 3
             for x in 0..<w {
-                let noise = Double(Int(rng.next() % 17) - 8)
+                // Per-channel sensor noise plus fine texture: roughly a phone photo's bits a pixel at quality 95.
+                let n = rng.next()
+                let texture = 18 * sin(Double(x) * 0.37) * cos(Double(y) * 0.23)
                 let i = row + x * 3
-                p[i] = UInt8(max(0, min(255, Double(x) / Double(w) * 200 + 30 + noise)))
-                p[i + 1] = UInt8(max(0, min(255, Double(y) / Double(h) * 180 + 40 + noise)))
-                p[i + 2] = UInt8(max(0, min(255, 160 - Double(x + y) / Double(w + h) * 120 + noise)))
+                p[i] = UInt8(max(0, min(255, Double(x) / Double(w) * 200 + 30 + texture + Double(Int(n & 31) - 16))))
+                p[i + 1] = UInt8(max(0, min(255, Double(y) / Double(h) * 180 + 40 + texture + Double(Int(n >> 8 & 31) - 16))))
+                p[i + 2] = UInt8(max(0, min(255, 160 - Double(x + y) / Double(w + h) * 120 - texture + Double(Int(n >> 16 & 31) - 16))))
             }
             for d in discs {
                 let dy = Double(y) - d.y
@@ -192,6 +205,6 @@ func generateBenchJPEG(path: String, width w: Int, height h: Int, progressive: B
         }
     }
     var msg = [CChar](repeating: 0, count: 256)
-    let rc = flywheel_jpeg_encode_rgb(path, rgb, Int32(w), Int32(h), 90, progressive ? 1 : 0, &msg, msg.count)
+    let rc = flywheel_jpeg_encode_rgb(path, rgb, Int32(w), Int32(h), 95, progressive ? 1 : 0, &msg, msg.count)
     guard rc == 0 else { throw BenchError("JPEG encode failed: \(String(cString: msg))") }
 }
