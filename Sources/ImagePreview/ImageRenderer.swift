@@ -42,6 +42,20 @@ public enum ImageRenderer {
     /// Terminal cells are about twice as tall as wide.
     static let fontRatio: Float = 0.5
 
+    /// Runs chafa's one-time global set-up (symbol tables, palettes) once, under Swift's thread-safe
+    /// static initialisation: older libchafa releases guard it with a plain flag, not g_once, so two
+    /// threads rendering their first preview at once could race in it.
+    static let chafaReady: Bool = {
+        let config = chafa_canvas_config_new()
+        chafa_canvas_config_set_geometry(config, 1, 1)
+        let canvas = chafa_canvas_new(config)
+        let pixel: [UInt8] = [0, 0, 0, 255]
+        pixel.withUnsafeBufferPointer { chafa_canvas_draw_all_pixels(canvas, CHAFA_PIXEL_RGBA8_UNASSOCIATED, $0.baseAddress, 1, 1, 4) }
+        chafa_canvas_unref(canvas)
+        chafa_canvas_config_unref(config)
+        return true
+    }()
+
     /// Renders `image` into `columns × rows` cells with chafa: the image is fitted (aspect kept, scaled up or
     /// down) into the area and centred. Colours are xterm palette indices (`Color.indexed`), read from the
     /// canvas with chafa_canvas_get_raw_colors_at (chafa_canvas_get_colors_at would give packed RGB even in
@@ -53,6 +67,7 @@ public enum ImageRenderer {
               image.rgba.count == image.width * image.height * 4 else {
             return ImagePreviewRender(columns: columns, rows: rows, cells: cells)
         }
+        _ = chafaReady
         var w = Int32(clamping: columns), h = Int32(clamping: rows)
         chafa_calc_canvas_geometry(Int32(clamping: image.width), Int32(clamping: image.height), &w, &h, fontRatio, 1, 0)
         let cw = Int(min(max(w, 1), Int32(clamping: columns))), ch = Int(min(max(h, 1), Int32(clamping: rows)))
