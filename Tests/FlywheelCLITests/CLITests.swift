@@ -170,7 +170,7 @@ func lastJSON(_ out: String) throws -> [String: Any] {
             sources.insert(o["source"] as? String ?? "")
             if o["state"] as? String == "needs_answer" { #expect(o["correct"] is NSNull) }
         }
-        #expect(sources == ["user_correction", "implicit_correction", "thumbs_down"])
+        #expect(sources == ["user_correction", "implicit_correction", "thumbs_down", "error_log"])
         let filtered = try flywheel(["samples", "--state", "needs_answer", "--format", "jsonl", "--db", db]).stdout.split(separator: "\n")
         #expect(!filtered.isEmpty && filtered.count < samples.count)
         #expect(try flywheel(["samples", "--state", "bogus", "--db", db]).status == 64)
