@@ -80,6 +80,12 @@ extension Store {
         try writer.writeWithoutTransaction { db in
             db.add(function: Self.normalizedQuestionFunction)
             defer { db.remove(function: Self.normalizedQuestionFunction) }
+            // The writer's 32 MB page cache (sized for ingest) would fill on a big scan, and SQLite's sorter for the
+            // GROUP BY takes as much again before it spills to temp files: 4 MB each keeps the export small
+            // whatever the database's size (the OS page cache still holds the file).
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA main.cache_size") ?? -32000
+            try db.execute(sql: "PRAGMA main.cache_size = -4000")
+            defer { try? db.execute(sql: "PRAGMA main.cache_size = \(cacheSize)") }
             var result = ExportPlan(matched: 0, unique: 0)
             try db.inTransaction(.deferred) {
                 try db.execute(sql: "DROP TABLE IF EXISTS temp.export_keep")
