@@ -173,14 +173,14 @@ extension Store {
     }
 
     /// A reviewer fixes a tags sample's tag set, in one write transaction: `verdicts` (tag -> correct, wrong or
-    /// missing) change existing tags; `added` tags the model missed become 'missing' rows (an added tag the
+    /// missing; 'unreviewed' is accepted and means "as it is") change existing tags; `added` tags the model missed become 'missing' rows (an added tag the
     /// sample already has is kept: 'correct' if predicted, else 'missing'); every predicted tag still
     /// 'unreviewed' becomes 'correct' (the reviewer has seen the whole set). correct_answer becomes the
     /// corrected list (`correctedTags`), the state 'fixed', and a 'fix_tags' review_actions row records the
     /// before and after snapshots, each with a "tags" array. Throws and writes nothing when the sample is not
     /// a pending or needs_answer tags sample, a verdict or tag is unknown, or no tag would be left.
     public func reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String, now: Int64) throws -> ReviewRecord {
-        for (tag, verdict) in verdicts.sorted(by: { $0.key < $1.key }) where !["correct", "wrong", "missing"].contains(verdict) {
+        for (tag, verdict) in verdicts.sorted(by: { $0.key < $1.key }) where !["correct", "wrong", "missing", "unreviewed"].contains(verdict) {
             throw TagReviewError.unknownVerdict(tag: tag, verdict: verdict)
         }
         let addedTags = added.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }

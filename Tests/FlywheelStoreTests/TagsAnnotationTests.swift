@@ -112,7 +112,7 @@ private func image(_ n: Int, status: ResolvedImage.Status = .present) -> Resolve
         #expect(try column(store, "SELECT count(*) FROM review_actions") as Int? == 0)
         #expect(try column(store, "SELECT state FROM training_samples WHERE id = ?", [id]) as String? == "pending")
         // Untouched predicted tags are accepted by a review that only adds one.
-        let r = try store.reviewTags(sampleID: id, verdicts: [:], added: ["road"], reviewer: "r", now: 21)
+        let r = try store.reviewTags(sampleID: id, verdicts: ["car": "unreviewed"], added: ["road"], reviewer: "r", now: 21)
         #expect(r.after.correctAnswer == "car, road")
     }
 }
