@@ -8,6 +8,7 @@ enum Action: Equatable {
     case approve, reject, edit, category, skip, undo
     case groupBy, cycleWindow, drill, back, toggleDiff, optimize, activate, toggleBucket
     case zoom, openImage
+    case accept, toggleTag
 }
 
 /// A key binding: keys, what they do, and the help line. The help screen is generated from these tables, so
@@ -85,6 +86,16 @@ enum KeyMap {
         Binding(keys: [.char("h")], action: .toggleBucket, help: "hourly / daily series"),
     ]
 
+    static let annotate: [Binding] = [
+        Binding(keys: [.enter], action: .accept, help: "save: the suggested answer, or the kept tags"),
+        Binding(keys: [.char("e")], action: .edit, help: "write the answer / add a tag (Enter saves, Esc cancels)"),
+        Binding(keys: [.char(" ")], action: .toggleTag, help: "keep or drop the selected tag"),
+        Binding(keys: [.char("j"), .down], action: .down, help: "next tag"),
+        Binding(keys: [.char("k"), .up], action: .up, help: "previous tag"),
+        Binding(keys: [.char("s")], action: .skip, help: "skip this item"),
+        Binding(keys: [.char("z")], action: .zoom, help: "the image full screen / back (Esc too)"),
+    ]
+
     static func bindings(for screen: ScreenID) -> [Binding] {
         switch screen {
         case .sessions: return sessions + global
@@ -92,7 +103,7 @@ enum KeyMap {
         case .patterns: return patterns + global
         case .prompts: return prompts + global
         case .metrics: return metrics + global
-        case .annotate: return global
+        case .annotate: return annotate + global
         }
     }
 

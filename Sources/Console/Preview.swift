@@ -46,6 +46,8 @@ extension Console {
             return conv.turns.last { $0.imageID != nil }?.imageID
         case .review:
             return state.review.list.selectedRow?.sample.imageID
+        case .annotate:
+            return state.annotate.current?.imageID
         default:
             return nil
         }
@@ -56,6 +58,12 @@ extension Console {
         guard selectedImageID(state) != nil else { return nil }
         let layout = Layout(width: state.width, height: state.height)
         if state.preview.zoomed { return layout.body.inset(1) }
+        if state.screen == .annotate {
+            // The annotate screen's image panel: below the progress bar, three fifths of the width.
+            let rest = layout.body.splitRows(1).1
+            let left = rest.splitColumns(max(20, rest.width * 3 / 5)).0.inset(1)
+            return left.width >= 8 && left.height >= 3 ? Rect(x: left.x + 1, y: left.y, width: left.width - 2, height: left.height) : nil
+        }
         let inner = layout.detail.inset(1)
         let rows = min(12, inner.height / 2)
         guard rows >= 3, inner.width >= 8 else { return nil }

@@ -25,6 +25,12 @@ public protocol ConsoleDataSource: Sendable {
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint]
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)?
     func imageFile(id: Int64) throws -> ImageFile?
+    func sampleTags(sampleID: Int64) throws -> [SampleTag]
+    func reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String, now: Int64) throws -> ReviewRecord
+    func nextAnnotationTasks(after id: Int64?, limit: Int) throws -> [AnnotationTask]
+    func annotationProgress(goal: Int, now: Int64) throws -> AnnotationProgress
+    func annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String, now: Int64) throws -> Int64
+    func skipAnnotation(taskID: Int64, annotator: String, now: Int64) throws
 }
 
 /// Makes a new candidate prompt from the active one (or the named one) and returns its name. The
@@ -160,6 +166,20 @@ public final class EffectRunner: @unchecked Sendable {
             case .success(let r): return .preview(key, PreviewOutcome(file: file, render: r, problem: nil))
             case .failure(let e): return .preview(key, PreviewOutcome(file: file, render: nil, problem: e.description))
             }
+        case .loadTags(let id):
+            return .tags(sampleID: id, Result { try data.sampleTags(sampleID: id) })
+        case .reviewTags(let id, let verdicts, let added, let reviewer):
+            return .reviewed(sampleID: id, decision: .approve, Result {
+                try data.reviewTags(sampleID: id, verdicts: verdicts, added: added, reviewer: reviewer, now: clock())
+            })
+        case .loadAnnotation(let goal):
+            return .annotation(Result {
+                AnnotateData(tasks: try data.nextAnnotationTasks(after: nil, limit: 10), progress: try data.annotationProgress(goal: goal, now: clock()))
+            })
+        case .annotate(let id, let answer, let tags, let annotator):
+            return .annotated(taskID: id, Result { try data.annotate(taskID: id, answer: answer, tags: tags, annotator: annotator, now: clock()) })
+        case .skipAnnotation(let id, let annotator):
+            return .annotationSkipped(taskID: id, Result { try data.skipAnnotation(taskID: id, annotator: annotator, now: clock()) })
         case .openImage(let id):
             return .imageOpened(ImageViewer.open(try? data.imageFile(id: id)))
         case .loadMetrics(let bucket):

@@ -26,6 +26,7 @@ enum Mode: Equatable {
     case search(LineEditor)
     case editAnswer(LineEditor, sampleID: Int64)
     case pickCategory(index: Int, sampleID: Int64)
+    case annotateAnswer(LineEditor, taskID: Int64)
 }
 
 public struct Counts: Equatable, Sendable {
@@ -56,6 +57,10 @@ struct ReviewState {
     var detailScroll = 0
     /// Decisions that can be undone, newest last, with the row as it was so it can go back in the list.
     var undoStack: [(record: ReviewRecord, item: QueueItem)] = []
+    /// The selected tags sample's tags, once loaded, and the verdicts being edited.
+    var tags: (sampleID: Int64, tags: [SampleTag])?
+    var requestedTags: Int64?
+    var tagDraft: TagDraft?
     /// Rows taken out of the list while their decision is being written, by sample id, with their position.
     var inFlight: [Int64: (item: QueueItem, index: Int)] = [:]
 }
@@ -75,6 +80,7 @@ public struct AppState {
     var prompts = PromptsState()
     var metrics = MetricsState()
     var preview = PreviewState()
+    var annotate = AnnotateState()
     /// What the terminal can show: image previews use it (the theme is already adapted).
     var depth: ColorDepth = .full256
     var counts: Counts?
@@ -125,6 +131,10 @@ public enum Message {
     case promptActivated(String, Result<Void, Error>)
     case metrics(MetricBucket, Result<MetricsData, Error>)
     case preview(PreviewKey, PreviewOutcome)
+    case tags(sampleID: Int64, Result<[SampleTag], Error>)
+    case annotation(Result<AnnotateData, Error>)
+    case annotated(taskID: Int64, Result<Int64, Error>)
+    case annotationSkipped(taskID: Int64, Result<Void, Error>)
     case imageOpened(Result<String, EffectRunner.Failure>)
 }
 
@@ -149,11 +159,16 @@ public enum Effect: Equatable {
     case loadMetrics(MetricBucket)
     case loadPreview(PreviewKey)
     case openImage(imageID: Int64)
+    case loadTags(sampleID: Int64)
+    case reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String)
+    case loadAnnotation(goal: Int)
+    case annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String)
+    case skipAnnotation(taskID: Int64, annotator: String)
 
     /// Writes run one at a time, in order; reads may run alongside.
     var isWrite: Bool {
         switch self {
-        case .review, .undo, .activatePrompt, .optimizePrompt: return true
+        case .review, .undo, .activatePrompt, .optimizePrompt, .reviewTags, .annotate, .skipAnnotation: return true
         default: return false
         }
     }

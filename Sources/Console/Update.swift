@@ -46,6 +46,7 @@ public enum Console {
             state.preview.zoomed = false
             return []
         }
+        if state.screen == .review, let effects = handleTagKey(&state, key) { return effects }
         switch state.mode {
         case .search(var editor):
             switch key {
@@ -78,6 +79,16 @@ public enum Console {
                 if editor.handle(key) { state.mode = .editAnswer(editor, sampleID: id) }
             }
             return []
+        case .annotateAnswer(var editor, let id):
+            switch key {
+            case .enter: return finishAnnotateEditor(&state, text: editor.text, taskID: id)
+            case .esc:
+                state.mode = .normal
+                state.status = StatusLine(text: "cancelled", isError: false)
+            default:
+                if editor.handle(key) { state.mode = .annotateAnswer(editor, taskID: id) }
+            }
+            return []
         case .pickCategory(let index, let id):
             let all = ErrorCategory.allCases
             switch key {
@@ -103,6 +114,9 @@ public enum Console {
     }
 
     static func perform(_ state: inout AppState, _ action: Action) -> [Effect] {
+        if state.screen == .annotate, [.accept, .edit, .toggleTag, .skip, .down, .up].contains(action) {
+            return performAnnotate(&state, action)
+        }
         switch action {
         case .quit: state.quit = true
         case .help: state.showHelp = true
@@ -117,6 +131,7 @@ public enum Console {
             state.status = nil
             if s == .review, !state.review.list.loaded && !state.review.list.loadingForward { return reloadQueue(&state) }
             if [.patterns, .prompts, .metrics].contains(s) { return loadImprovementScreen(&state) }
+            if s == .annotate, !state.annotate.loaded { return loadAnnotate(&state) }
             if s == .sessions, !state.sessions.list.loaded && !state.sessions.list.loadingForward { return reloadSessions(&state) }
         case .down, .up, .pageDown, .pageUp, .top:
             let page = max(1, Layout(width: state.width, height: state.height).listRows)
@@ -158,6 +173,7 @@ public enum Console {
             return decide(&state, sampleID: item.sample.id, action == .approve ? .approve : .reject)
         case .edit:
             guard let item = state.review.list.selectedRow else { return noSample(&state) }
+            if isTagSample(item) { return startTagEdit(&state, item) }
             state.mode = .editAnswer(LineEditor(item.sample.correctAnswer ?? ""), sampleID: item.sample.id)
             state.status = StatusLine(text: "editing the correct answer: Enter saves it (the sample becomes fixed), Esc cancels", isError: false)
         case .category:
@@ -172,9 +188,17 @@ public enum Console {
             return performImprovement(&state, action)
         case .zoom, .openImage:
             return performPreview(&state, action)
+        case .accept, .toggleTag:
+            return []
         case .undo:
             guard let last = state.review.undoStack.popLast() else {
                 state.status = StatusLine(text: "nothing to undo", isError: false)
+                return []
+            }
+            if last.record.action == "fix_tags" {
+                // The store's undo restores the sample, not its per-tag verdicts: refuse rather than half-undo.
+                state.review.undoStack.append(last)
+                state.status = StatusLine(text: "a tag fix cannot be undone here; edit the tags again with e", isError: true)
                 return []
             }
             state.review.undoStack.append(last)  // removed when the undo is written
@@ -323,7 +347,7 @@ public enum Console {
                     state.status = StatusLine(text: "#\(id) category set to \(c) (u undoes)", isError: false)
                 } else {
                     if let taken { state.review.undoStack.append((record, taken.item)) }
-                    let verb = ["approve": "approved", "reject": "rejected", "fix": "fixed"][record.action] ?? record.action
+                    let verb = ["approve": "approved", "reject": "rejected", "fix": "fixed", "fix_tags": "tags fixed"][record.action] ?? record.action
                     state.status = StatusLine(text: "#\(id) \(verb) by \(record.reviewer) (u undoes)", isError: false)
                 }
                 return [.loadQueueCount]
@@ -367,6 +391,13 @@ public enum Console {
             return handleImprovementResult(&state, message)
         case .preview(let key, let outcome):
             state.preview.store(key, outcome)
+        case .tags(let id, let result):
+            switch result {
+            case .success(let tags): if state.review.list.selectedRow?.sample.id == id { state.review.tags = (id, tags) }
+            case .failure(let e): state.status = StatusLine(text: "cannot load the tags of #\(id): \(e)", isError: true)
+            }
+        case .annotation, .annotated, .annotationSkipped:
+            return handleAnnotateResult(&state, message)
         case .imageOpened(let result):
             switch result {
             case .success(let text): state.status = StatusLine(text: text, isError: false)
@@ -402,7 +433,7 @@ public enum Console {
     static func followUps(_ state: inout AppState) -> [Effect] {
         let effects = listFollowUps(&state)
         // The image comes after the data it belongs to (a session's conversation names its images).
-        return effects + previewFollowUp(&state)
+        return effects + tagFollowUp(&state) + previewFollowUp(&state)
     }
 
     static func listFollowUps(_ state: inout AppState) -> [Effect] {

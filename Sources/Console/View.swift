@@ -43,9 +43,9 @@ extension Console {
         case .patterns: drawPatterns(&buf, state)
         case .prompts: drawPrompts(&buf, state)
         case .metrics: drawMetrics(&buf, state)
-        case .annotate: drawPlaceholder(&buf, state)
+        case .annotate: drawAnnotate(&buf, state)
         }
-        if state.preview.zoomed && (state.screen == .sessions || state.screen == .review) { drawZoomed(&buf, state) }
+        if state.preview.zoomed && [.sessions, .review, .annotate].contains(state.screen) { drawZoomed(&buf, state) }
         drawStatus(&buf, state)
         if case .pickCategory(let index, let id) = state.mode { drawCategoryPicker(&buf, state, index: index, sampleID: id) }
         if state.showHelp { drawHelp(&buf, state) }
@@ -331,6 +331,7 @@ extension Console {
         }
         field("Wrong", s.wrongAnswer, t[.answerWrong])
         field("Question", s.question, t[.base])
+        if isTagSample(item) { lines += tagLines(state, item, width: width) }
         field("Image", item.imageRef, t[.base])
         field("Category", s.category, t[.base])
         field("Evidence", s.evidence.map(oneLine), t[.base])
@@ -386,7 +387,7 @@ extension Console {
         case .patterns: section("Error patterns", KeyMap.patterns)
         case .prompts: section("Prompts", KeyMap.prompts)
         case .metrics: section("Metrics", KeyMap.metrics)
-        case .annotate: break
+        case .annotate: section("Annotate", KeyMap.annotate)
         }
         section("Everywhere", KeyMap.global)
         lines.append(("", "any key closes this help"))

@@ -367,6 +367,17 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try timed("metricSeries") { try store.metricSeries(w, bucket: bucket) } }
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try timed("oldestPendingSample") { try store.oldestPendingSample() } }
     func imageFile(id: Int64) throws -> ImageFile? { try timed("imageFile") { try store.imageFile(id: id) } }
+    func sampleTags(sampleID: Int64) throws -> [SampleTag] { try store.sampleTags(sampleID: sampleID) }
+    func reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String, now: Int64) throws -> ReviewRecord {
+        try store.reviewTags(sampleID: sampleID, verdicts: verdicts, added: added, reviewer: reviewer, now: now)
+    }
+    func nextAnnotationTasks(after id: Int64?, limit: Int) throws -> [AnnotationTask] { try store.nextAnnotationTasks(after: id, limit: limit) }
+    func annotationProgress(goal: Int, now: Int64) throws -> AnnotationProgress { try store.annotationProgress(goal: goal, now: now) }
+    func annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String, now: Int64) throws -> Int64 {
+        try store.annotate(taskID: taskID, answer: answer, tags: tags, annotator: annotator, now: now)
+    }
+    func skipAnnotation(taskID: Int64, annotator: String, now: Int64) throws { try store.skipAnnotation(taskID: taskID, annotator: annotator, now: now) }
+
 }
 
 /// Opens the store anew, starts the console, answers every effect, presses `keys` (each settled), renders.

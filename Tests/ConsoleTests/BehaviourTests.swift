@@ -42,6 +42,16 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try store.metricSeries(w, bucket: bucket) }
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try store.oldestPendingSample() }
     func imageFile(id: Int64) throws -> ImageFile? { try store.imageFile(id: id) }
+    func sampleTags(sampleID: Int64) throws -> [SampleTag] { try store.sampleTags(sampleID: sampleID) }
+    func reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String, now: Int64) throws -> ReviewRecord {
+        try store.reviewTags(sampleID: sampleID, verdicts: verdicts, added: added, reviewer: reviewer, now: now)
+    }
+    func nextAnnotationTasks(after id: Int64?, limit: Int) throws -> [AnnotationTask] { try store.nextAnnotationTasks(after: id, limit: limit) }
+    func annotationProgress(goal: Int, now: Int64) throws -> AnnotationProgress { try store.annotationProgress(goal: goal, now: now) }
+    func annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String, now: Int64) throws -> Int64 {
+        try store.annotate(taskID: taskID, answer: answer, tags: tags, annotator: annotator, now: now)
+    }
+    func skipAnnotation(taskID: Int64, annotator: String, now: Int64) throws { try store.skipAnnotation(taskID: taskID, annotator: annotator, now: now) }
 }
 
 func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, height: Int = 24) throws -> AppState {
@@ -59,8 +69,8 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
         #expect(try s.sample(id: 2)?.state == "approved")
         #expect(try s.reviewActions(sampleID: 1).isEmpty)
         // The decided sample left the queue; the next one is selected and the counts follow.
-        #expect(state.review.list.rows.map(\.sample.id) == [1])
-        #expect(state.counts?.queue == 1)
+        #expect(state.review.list.rows.map(\.sample.id) == [3, 1])
+        #expect(state.counts?.queue == 2)
         #expect(state.status?.text == "#2 approved by tester (u undoes)")
     }
 
@@ -68,10 +78,10 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
         let s = try Fixture.store()
         _ = try headless(s, "2x")
         #expect(try s.sample(id: 2)?.state == "rejected")
-        let state = try headless(s, "2e<C-u>七十八元<Enter>")
+        let state = try headless(s, "2je<C-u>七十八元<Enter>")  // the queue is now [3 (tags), 1]
         #expect(try s.sample(id: 1)?.state == "fixed")
         #expect(try s.sample(id: 1)?.correctAnswer == "七十八元")
-        #expect(state.review.list.isEmpty)
+        #expect(state.review.list.rows.map(\.sample.id) == [3])
         // A fresh console has no decisions of its own to undo.
         let fresh = try headless(s, "2u")
         #expect(fresh.status?.text == "nothing to undo")
@@ -85,15 +95,15 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
         let state = try headless(s, "2au")
         #expect(try s.sample(id: 2)?.state == "pending")
         #expect(try s.reviewActions(sampleID: 2).map(\.action) == ["approve", "undo"])
-        #expect(state.review.list.rows.map(\.sample.id) == [2, 1])
+        #expect(state.review.list.rows.map(\.sample.id) == [2, 3, 1])
         #expect(state.review.list.selectedRow?.sample.id == 2)
         #expect(state.status?.text == "undone: #2 is pending again")
-        #expect(state.counts?.queue == 2)
+        #expect(state.counts?.queue == 3)
     }
 
     @Test func editThenUndoThenUndoAgainHasNothingLeft() throws {
         let s = try Fixture.store()
-        let state = try headless(s, "2je<BS><BS>78<Enter>uu")
+        let state = try headless(s, "2jje<BS><BS>78<Enter>uu")
         #expect(try s.sample(id: 1)?.state == "pending" && s.sample(id: 1)?.correctAnswer == "78")
         #expect(state.status?.text == "nothing to undo")
     }
@@ -112,7 +122,7 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
     @Test func skipMovesOnWithoutWriting() throws {
         let s = try Fixture.store()
         let state = try headless(s, "2s")
-        #expect(state.review.list.selectedRow?.sample.id == 1)
+        #expect(state.review.list.selectedRow?.sample.id == 3)
         #expect(try s.reviewActions(sampleID: 2).isEmpty)
         #expect(state.status?.text == "skipped #2; it stays in the queue")
     }
@@ -135,15 +145,16 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
         state.review.list.update(at: 0) { $0.sample.correctAnswer = nil; $0.sample.state = "needs_answer" }
         let effects = Console.update(&state, .key(.char("a")))
         #expect(effects.isEmpty)
-        #expect(state.status == StatusLine(text: "#1 has no correct answer yet: press e to write one", isError: true))
+        let id = state.review.list.rows[0].sample.id
+        #expect(state.status == StatusLine(text: "#\(id) has no correct answer yet: press e to write one", isError: true))
     }
 
     @Test func aFailedWriteBringsTheRowBackWithTheError() throws {
         let s = try Fixture.store()
         let source = ControlledSource(s)
         source.failWrites = true
-        let state = try headless(source, "2ja")
-        #expect(state.review.list.rows.map(\.sample.id) == [2, 1])
+        let state = try headless(source, "2jja")
+        #expect(state.review.list.rows.map(\.sample.id) == [2, 3, 1])
         #expect(state.review.list.selectedRow?.sample.id == 1)
         #expect(state.status == StatusLine(text: "#1 not saved: disk full", isError: true))
         #expect(try s.reviewActions(sampleID: 1).isEmpty)
@@ -183,20 +194,20 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
         Console.settle(&state, runner)
         #expect(!state.isBusy)
         #expect(state.sessions.list.rows.count == 3)
-        #expect(state.counts == Counts(sessions: 3, flagged: 1, queue: 2))
+        #expect(state.counts == Counts(sessions: 3, flagged: 1, queue: 3))
     }
 
     @Test func anotherProcessesCommitIsPickedUpByPolling() throws {
         let s = try Fixture.store()
         var state = try headless(s, "2")
-        #expect(state.review.list.rows.count == 2)
+        #expect(state.review.list.rows.count == 3)
         let other = try Store.open(path: s.path!)
         _ = try other.review(sampleID: 1, decision: .approve, reviewer: "collector-side", now: Fixture.now)
         let runner = EffectRunner(data: s, clock: { Fixture.now })
         runner.start(.pollDataVersion)
         Console.settle(&state, runner)
-        #expect(state.review.list.rows.map(\.sample.id) == [2])
-        #expect(state.counts?.queue == 1)
+        #expect(state.review.list.rows.map(\.sample.id) == [2, 3])
+        #expect(state.counts?.queue == 2)
     }
 
     @Test func quitWaitsForWritesAndStopsReadingKeys() throws {

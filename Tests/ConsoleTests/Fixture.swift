@@ -39,6 +39,9 @@ enum Fixture {
         turn("s-evil", "u-\u{1b}[31mred", 0, "user", "hi \u{1b}]0;pwned\u{7} \u{202E}evil 😀 ｆｕｌｌ", request: 1, at: 7200),
         turn("s-evil", "u-\u{1b}[31mred", 1, "assistant", "line one\nline two\t\u{1b}[2J done", request: 1, at: 7201, ms: 1200),
         end("s-evil", at: 7300),
+        // An image-tagging answer the user corrected: "dog" is wrong, "bicycle" is missing.
+        #"{"type":"recognition","event_id":"rec1","request_id":"rec1","user_id":"u9","ts":"\#(Timestamp.format(millis: base + 9000_000))","image":{"ref":"images/receipt-01.png"},"model":"ram-swin-l","prompt_version":"tags-v1","tags":[{"tag":"car","score":0.93},{"tag":"dog","score":0.41}]}"#,
+        #"{"type":"feedback","event_id":"f9","request_id":"rec1","user_id":"u9","kind":"tags","is_correct":false,"wrong_tags":["dog"],"missing_tags":["bicycle"],"ts":"\#(Timestamp.format(millis: base + 9030_000))"}"#,
     ]
 
     /// A file-backed store with the events ingested and analysed at a fixed time.

@@ -41,7 +41,9 @@ import TerminalKit
                                    parent: "vqa-v3", author: "llm:stub", taskType: "vqa", now: Fixture.now)
             return "vqa-v3-opt-1"
         }
-        let state = try Fixture.run(s, "4o", optimizer: optimizer)
+        let listed = try Fixture.run(s, "4")
+        let v3 = try #require(listed.prompts.data?.versions.firstIndex { $0.name == "vqa-v3" })
+        let state = try Fixture.run(s, "4" + String(repeating: "j", count: v3) + "o", optimizer: optimizer)
         #expect(state.prompts.selectedVersion?.name == "vqa-v3-opt-1")
         #expect(state.prompts.showDiff && !state.prompts.optimizing)
         #expect(state.status?.text == "new candidate vqa-v3-opt-1: its diff against the active prompt is shown; A activates it")
@@ -55,10 +57,13 @@ import TerminalKit
 
     @Test func withoutAnEndpointOptimiseSaysWhatToConfigure() throws {
         let s = try Fixture.store()
-        let state = try Fixture.run(s, "4o")
+        let listed = try Fixture.run(s, "4")
+        let before = try s.promptVersions().count
+        let v3 = try #require(listed.prompts.data?.versions.firstIndex { $0.name == "vqa-v3" })
+        let state = try Fixture.run(s, "4" + String(repeating: "j", count: v3) + "o")
         #expect(state.status?.isError == true)
         #expect(state.status?.text == "optimisation failed: " + EffectRunner.noOptimizer)
-        #expect(try s.promptVersions().count == 2)
+        #expect(try s.promptVersions().count == before)
     }
 
     @Test func optimisingRunsInTheBackgroundAndKeysStillWork() throws {
@@ -66,6 +71,7 @@ import TerminalKit
         let gate = DispatchSemaphore(value: 0)
         let runner = EffectRunner(data: s, optimizer: { _ in gate.wait(); throw EffectRunner.Failure(description: "stub says no") }, clock: { Fixture.now })
         var state = Console.runHeadless(state: Fixture.state(), runner: runner, keys: [.char("4")])
+        state.prompts.selected = try #require(state.prompts.data?.versions.firstIndex { $0.name == "vqa-v3" })
         runner.start(Console.update(&state, .key(.char("o"))))
         #expect(state.prompts.optimizing && state.isBusy)
         runner.start(Console.update(&state, .key(.char("1"))))
@@ -127,7 +133,102 @@ import TerminalKit
         chmod(script, 0o755)
         guard case .success(let text) = ImageViewer.open(file, environment: ["FLYWHEEL_IMAGE_VIEWER": script]) else { Issue.record("expected success"); return }
         #expect(text == "opened /tmp/a.png with \(script)")
-        for _ in 0..<50 where !FileManager.default.fileExists(atPath: out) { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where (try? String(contentsOfFile: out, encoding: .utf8))?.hasSuffix("\n") != true { Thread.sleep(forTimeInterval: 0.05) }
         #expect((try? String(contentsOfFile: out, encoding: .utf8)) == "/tmp/a.png\n")
+    }
+}
+
+/// Screen 6 (cold-start annotation) and image-tagging samples in the review queue (issue 8's console part).
+@Suite(.serialized) struct AnnotateAndTagsTests {
+    /// A store whose answered turns without feedback are queued for annotation.
+    static func storeWithTasks() throws -> Store {
+        let s = try Fixture.store()
+        _ = try s.queueUnlabelledTurns(limit: 10, now: Fixture.now)
+        return s
+    }
+
+    func tagsSampleIndex(_ state: AppState) -> Int? { state.review.list.rows.firstIndex { $0.sample.taskType == "tags" } }
+
+    @Test func annotateScreensAndLabels() throws {
+        let s = try Self.storeWithTasks()
+        try assertSnapshot(try Fixture.screen(s, "6"), named: "annotate")
+        try assertSnapshot(try Fixture.screen(s, "6e"), named: "annotate-editing")
+        let first = try #require(try s.nextAnnotationTasks(after: nil, limit: 1).first)
+        // Enter accepts the suggestion: a seed label, approved, by the annotator.
+        let state = try Fixture.run(s, "6<Enter>")
+        #expect(state.status?.text.hasPrefix("task #\(first.id) labelled: seed sample #") == true)
+        let task = try #require(try s.annotationTask(id: first.id))
+        #expect(task.status == "done")
+        let seeds = try s.samples(filter: SampleFilter(sources: ["seed_label"]), limit: 10)
+        #expect(seeds.count == 1 && seeds[0].state == "approved" && seeds[0].quality == "high" && seeds[0].correctAnswer == first.suggested)
+        // e writes an answer of one's own; s skips.
+        let second = try #require(try s.nextAnnotationTasks(after: nil, limit: 1).first)
+        _ = try Fixture.run(s, "6e<C-u>七十八<Enter>s")
+        #expect(try s.annotationTask(id: second.id)?.status == "done")
+        #expect(try s.samples(filter: SampleFilter(sources: ["seed_label"]), limit: 10).contains { $0.correctAnswer == "七十八" })
+        #expect(try s.annotationProgress(goal: 1000, now: Fixture.now).done == 2)
+    }
+
+    @Test func skipLeavesTheTaskUnlabelled() throws {
+        let s = try Self.storeWithTasks()
+        let first = try #require(try s.nextAnnotationTasks(after: nil, limit: 1).first)
+        let state = try Fixture.run(s, "6s")
+        #expect(state.status?.text == "skipped task #\(first.id)")
+        #expect(try s.annotationTask(id: first.id)?.status == "skipped")
+        #expect(try s.annotationProgress(goal: 1000, now: Fixture.now).skipped == 1)
+    }
+
+    @Test func anEmptyAnswerIsRefused() throws {
+        let s = try Self.storeWithTasks()
+        let state = try Fixture.run(s, "6e<C-u><Enter>")
+        #expect(state.status == StatusLine(text: "the answer cannot be empty (Esc cancels)", isError: true))
+        #expect(try s.annotationProgress(goal: 1000, now: Fixture.now).done == 0)
+    }
+
+    @Test func nothingToAnnotateSaysHowToAddWork() throws {
+        let s = try Fixture.store()
+        let text = try Fixture.screen(s, "6")
+        #expect(text.contains("Nothing to annotate. Add images with"))
+        #expect(text.contains("annotate-queue --from-turns."))
+    }
+
+    @Test func tagSamplesShowEachTagAndAreFixedWithKeys() throws {
+        let s = try Fixture.store()
+        let state = try Fixture.run(s, "2")
+        let i = try #require(tagsSampleIndex(state))
+        let down = String(repeating: "j", count: i)
+        try assertSnapshot(try Fixture.screen(s, "2" + down), named: "review-tags")
+        try assertSnapshot(try Fixture.screen(s, "2" + down + "e"), named: "review-tags-editing")
+        let id = state.review.list.rows[i].sample.id
+        // The feedback's verdicts (dog wrong, bicycle missing, car correct) are kept; add "person"; save.
+        let done = try Fixture.run(s, "2" + down + "enperson<Enter><Enter>")
+        #expect(done.status?.text == "#\(id) tags fixed by tester (u undoes)")
+        let tags = try s.sampleTags(sampleID: id)
+        #expect(Dictionary(uniqueKeysWithValues: tags.map { ($0.tag, $0.verdict) }) == ["car": "correct", "dog": "wrong", "bicycle": "missing", "person": "missing"])
+        #expect(try s.sample(id: id)?.state == "fixed")
+        #expect(try s.sample(id: id)?.correctAnswer == "car, bicycle, person")
+    }
+
+    @Test func spaceCyclesAPredictedTagsVerdictAndTakesBackAnAddedOne() throws {
+        let s = try Fixture.store()
+        let state = try Fixture.run(s, "2")
+        let i = try #require(tagsSampleIndex(state))
+        let down = String(repeating: "j", count: i)
+        // car (correct) -> wrong; the added "person" is taken back again before saving.
+        let edited = try Fixture.run(s, "2" + down + "e<Space>nperson<Enter><Space>")
+        let draft = try #require(edited.review.tagDraft)
+        #expect(draft.tags.first { $0.tag == "car" }?.verdict == "wrong")
+        #expect(!draft.tags.contains { $0.tag == "person" })
+    }
+
+    @Test func escCancelsATagEdit() throws {
+        let s = try Fixture.store()
+        let state = try Fixture.run(s, "2")
+        let i = try #require(tagsSampleIndex(state))
+        let id = state.review.list.rows[i].sample.id
+        let cancelled = try Fixture.run(s, "2" + String(repeating: "j", count: i) + "e<Space><Esc>")
+        #expect(cancelled.status?.text == "tag edit cancelled")
+        #expect(try s.sample(id: id)?.state == "pending")
+        #expect(try s.reviewActions(sampleID: id).isEmpty)
     }
 }

@@ -41,11 +41,10 @@ func assertSnapshot(_ screen: String, named name: String, sourceLocation: Source
         ("sessions-search-typing", "/用户<Left>"),
         ("sessions-detail-focus-scrolled", "jj<Tab>jj"),
         ("review-queue", "2"),
-        ("review-cjk-sample", "2j"),
-        ("review-edit-cjk", "2je<C-u>七十八 yuan<Left><Left>"),
+        ("review-cjk-sample", "2jj"),
+        ("review-edit-cjk", "2jje<C-u>七十八 yuan<Left><Left>"),
         ("review-category-picker", "2cj"),
         ("review-help", "2?"),
-        ("annotate-placeholder", "6"),
     ])
     func screen(_ name: String, _ keys: String) throws {
         let s = try Self.store.get()
@@ -55,7 +54,7 @@ func assertSnapshot(_ screen: String, named name: String, sourceLocation: Source
     @Test func narrowAndWideTerminals() throws {
         let s = try Self.store.get()
         try assertSnapshot(try Fixture.screen(s, "jj", width: 60, height: 16), named: "sessions-60x16")
-        try assertSnapshot(try Fixture.screen(s, "2j", width: 160, height: 20), named: "review-160x20")
+        try assertSnapshot(try Fixture.screen(s, "2jj", width: 160, height: 20), named: "review-160x20")
     }
 
     @Test func resizingRedrawsAtTheNewSize() throws {
