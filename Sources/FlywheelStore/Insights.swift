@@ -6,8 +6,8 @@ import GRDB
 //
 // Times are event times, so an archive or the demo shows when things happened, not when they were analysed:
 // a sample's time is its answer turn's ts (answer_turn_id), else the latest assistant turn of its request, else
-// its created_at; a signal's is its evidence turn's ts, else the latest assistant turn of its request, else its
-// created_at; feedback has its own ts. Review actions are the exception: they happen in the reviewer's time
+// its recognition's ts (image-tagging samples), else its created_at; a signal's is its evidence turn's ts, else
+// the latest assistant turn of its request, else its created_at; feedback has its own ts. Review actions are the exception: they happen in the reviewer's time
 // (review_actions.at). Windows are half-open, [since, until), in milliseconds.
 //
 // A request's outcome is negative when it has thumbs_down or correction feedback or a correction signal.
@@ -121,6 +121,7 @@ extension Store {
     static let sampleTime = """
         COALESCE((SELECT ts FROM turns WHERE id = s.answer_turn_id),
                  (SELECT max(ts) FROM turns a WHERE a.request_id = s.request_id AND a.role = 'assistant'),
+                 (SELECT max(ts) FROM recognitions r WHERE r.request_id = s.request_id),
                  s.created_at)
         """
 

@@ -2,7 +2,7 @@ import Foundation
 import FlywheelStore
 import Testing
 
-// flywheel patterns, plan, ab and metrics on the demo database (May 2026: 158 samples, 990 answered requests).
+// flywheel patterns, plan, ab and metrics on the demo database (May 2026: 216 samples, 56 of them image tags, 990 answered requests).
 
 private func json(_ out: Output) throws -> [String: Any] {
     try #require(out.status == 0, "exit \(out.status): \(out.stderr)")
@@ -27,14 +27,14 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let out = try json(try flywheel(["patterns", "--db", Self.db, "--format", "json"]))
         #expect(out["window"] as? [String: String] == Self.window)
         #expect(out["by"] as? String == "task")
-        #expect(out["total"] as? Int == 158)
+        #expect(out["total"] as? Int == 216)
         let groups = objects(out["groups"])
-        #expect(groups.map { $0["task_type"] as? String } == ["vqa", "extraction"])
-        #expect(groups.map { $0["total"] as? Int } == [122, 36])
-        let extraction = objects(groups[1]["categories"])
+        #expect(groups.map { $0["task_type"] as? String } == ["vqa", "tags", "extraction"])
+        #expect(groups.map { $0["total"] as? Int } == [122, 56, 38])
+        let extraction = objects(groups[2]["categories"])
         #expect(extraction.first?["category"] as? String == "format_error")
-        #expect(extraction.first?["count"] as? Int == 27)
-        #expect(extraction.first?["share"] as? Double == 0.75)
+        #expect(extraction.first?["count"] as? Int == 29)
+        #expect(abs((extraction.first?["share"] as? Double ?? 0) - 29.0 / 38.0) < 1e-12)
         // Shares within a group add up to 1; counts agree with the store's breakdown.
         for g in groups {
             let cells = objects(g["categories"])
@@ -44,24 +44,24 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let store = try Store.open(path: Self.db)
         let w = try #require(try store.defaultInsightWindow(days: 30))
         let rows = try store.categoryBreakdown(w)
-        #expect(rows.reduce(0) { $0 + $1.count } == 158)
-        #expect(rows.filter { $0.taskType == "extraction" && $0.category == "format_error" }.reduce(0) { $0 + $1.count } == 27)
+        #expect(rows.reduce(0) { $0 + $1.count } == 216)
+        #expect(rows.filter { $0.taskType == "extraction" && $0.category == "format_error" }.reduce(0) { $0 + $1.count } == 29)
 
         let table = try flywheel(["patterns", "--db", Self.db])
         #expect(table.status == 0)
-        #expect(table.stdout.hasPrefix("samples by error category, 2026-04-29 to 2026-05-28 (30 days), by task type: 158 samples\n"))
-        #expect(table.stdout.contains("extraction        format_error                     27     75%"))
-        #expect(table.stdout.contains("vqa               all                             122   77.2%"))
+        #expect(table.stdout.hasPrefix("samples by error category, 2026-04-29 to 2026-05-28 (30 days), by task type: 216 samples\n"))
+        #expect(table.stdout.contains("extraction        format_error                     29   76.3%"))
+        #expect(table.stdout.contains("vqa               all                             122   56.5%"))
     }
 
     @Test func patternsByOtherDimensionsAndFilters() throws {
         let byPrompt = try json(try flywheel(["patterns", "--db", Self.db, "--format", "json", "--by", "prompt"]))
         let prompts = objects(byPrompt["groups"]).compactMap { $0["prompt_version"] as? String }
-        #expect(Set(prompts) == ["vqa-v1", "vqa-v2", "vqa-v3", "extract-v1"])
-        #expect(byPrompt["total"] as? Int == 158)
+        #expect(Set(prompts) == ["vqa-v1", "vqa-v2", "vqa-v3", "extract-v1", "tags-v1", "tags-v2"])
+        #expect(byPrompt["total"] as? Int == 216)
         let byCategory = try json(try flywheel(["patterns", "--db", Self.db, "--format", "json", "--by", "category"]))
         #expect(objects(byCategory["groups"]).count == 1)
-        #expect(objects(byCategory["groups"])[0]["total"] as? Int == 158)
+        #expect(objects(byCategory["groups"])[0]["total"] as? Int == 216)
         // Filters narrow the breakdown: vqa by model.
         let vqa = try json(try flywheel(["patterns", "--db", Self.db, "--format", "json", "--by", "model", "--task", "vqa"]))
         #expect(vqa["total"] as? Int == 122)
@@ -72,7 +72,7 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let oneDay = try json(try flywheel(["patterns", "--db", Self.db, "--format", "json", "--since", "2026-05-20", "--until", "2026-05-20"]))
         #expect(oneDay["window"] as? [String: String] == ["since": "2026-05-20T00:00:00Z", "until": "2026-05-21T00:00:00Z"])
         let total = { (o: [String: Any]) in o["total"] as? Int ?? -1 }
-        #expect(total(oneDay) > 0 && total(oneDay) < total(week) && total(week) < 158)
+        #expect(total(oneDay) > 0 && total(oneDay) < total(week) && total(week) < 216)
         let before = try flywheel(["patterns", "--db", Self.db, "--until", "2026-04-30"])
         #expect(before.status == 0)
         #expect(before.stdout.contains("No samples in this window."))
@@ -86,7 +86,7 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         #expect(samples.allSatisfy { $0["task_type"] as? String == "extraction" && $0["category"] as? String == "format_error" })
         let all = try json(try flywheel(["patterns", "--db", Self.db, "--format", "json", "--task", "extraction", "--category", "format_error",
                                          "--samples", "100"]))
-        #expect(objects(all["samples"]).count == 27)
+        #expect(objects(all["samples"]).count == 29)
         let table = try flywheel(["patterns", "--db", Self.db, "--prompt", "vqa-v1", "--category", "hallucination", "--samples", "3"])
         #expect(table.status == 0)
         let lines = table.stdout.split(separator: "\n")
@@ -113,11 +113,11 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
     @Test func planOnTheDemo() throws {
         let table = try flywheel(["plan", "--db", Self.db])
         #expect(table.status == 0)
-        #expect(table.stdout.hasPrefix("improvement plan, 2026-04-29 to 2026-05-28 (30 days): 158 samples\n"))
-        #expect(table.stdout.contains("extraction        revise the prompt          format_error is 75% (27 of 36 samples) > 30%"))
+        #expect(table.stdout.hasPrefix("improvement plan, 2026-04-29 to 2026-05-28 (30 days): 216 samples\n"))
+        #expect(table.stdout.contains("extraction        revise the prompt          format_error is 76.3% (29 of 38 samples) > 30%"))
         #expect(table.stdout.contains("vqa               no action needed           no threshold crossed; largest: number_misread is 42.6% (52 of 122 samples)"))
-        // tags prompt versions are registered, but no tags sample exists.
-        #expect(table.stdout.contains("tags              no action needed           no negative samples"))
+        // Image tags: half visual errors, but far fewer than the 500 samples fine-tuning needs.
+        #expect(table.stdout.contains("tags              no action needed           visual_understanding_error is 50% (28 of 56 samples) > 40%, but 56 samples < 500 needed to fine-tune"))
 
         let out = try json(try flywheel(["plan", "--db", Self.db, "--format", "json"]))
         #expect(out["thresholds"] as? [String: Double] == ["format_error_share": 0.3, "knowledge_error_share": 0.3, "visual_error_share": 0.4,
@@ -125,15 +125,15 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let actions = objects(out["actions"])
         #expect(actions.map { $0["task_type"] as? String } == ["extraction", "tags", "vqa"])
         #expect(actions.map { $0["action"] as? String } == ["revise_prompt", "no_action_needed", "no_action_needed"])
-        #expect(actions[0]["count"] as? Int == 27 && actions[0]["total"] as? Int == 36 && actions[0]["share"] as? Double == 0.75)
+        #expect(actions[0]["count"] as? Int == 29 && actions[0]["total"] as? Int == 38 && abs((actions[0]["share"] as? Double ?? 0) - 29.0 / 38.0) < 1e-12)
         #expect(actions[0]["threshold"] as? Double == 0.3)
     }
 
     @Test func planThresholdsAreConfigurable() throws {
-        // 75% is not above 75%.
-        let high = try json(try flywheel(["plan", "--db", Self.db, "--format", "json", "--format-threshold", "0.75"]))
+        // 29 of 38 (76.3%) is not above 29/38, and is above just under it.
+        let high = try json(try flywheel(["plan", "--db", Self.db, "--format", "json", "--format-threshold", String(29.0 / 38.0)]))
         #expect(objects(high["actions"]).first?["action"] as? String == "no_action_needed")
-        let low = try json(try flywheel(["plan", "--db", Self.db, "--format", "json", "--format-threshold", "0.749"]))
+        let low = try json(try flywheel(["plan", "--db", Self.db, "--format", "json", "--format-threshold", "0.763"]))
         #expect(objects(low["actions"]).first?["action"] as? String == "revise_prompt")
         // vqa: 17 of 122 visual errors (13.9%).
         let fine = try flywheel(["plan", "--db", Self.db, "--visual-threshold", "0.13", "--visual-min-samples", "122"])
@@ -208,12 +208,12 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         #expect(totals["explicit_feedback"] as? Int == 253)
         #expect(totals["implicit_signals"] as? Int == 196)
         #expect(totals["answered"] as? Int == 990)
-        #expect(totals["new_samples"] as? Int == 158)
+        #expect(totals["new_samples"] as? Int == 216)
         #expect(totals["negative"] as? Int == 136)
         for key in ["explicit_feedback", "implicit_signals", "answered", "negative", "new_samples"] {
             #expect(points.reduce(0) { $0 + ($1[key] as? Int ?? 0) } == totals[key] as? Int, "\(key)")
         }
-        #expect(out["waiting_samples"] as? Int == 158)
+        #expect(out["waiting_samples"] as? Int == 216)
         #expect((out["oldest_pending_sample"] as? [String: Any])?["sample_id"] as? Int == 1)
 
         let hourly = try json(try flywheel(["metrics", "--db", Self.db, "--format", "json", "--bucket", "hour"]))
@@ -226,9 +226,9 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let table = try flywheel(["metrics", "--db", Self.db])
         #expect(table.status == 0)
         #expect(table.stdout.hasPrefix("flywheel metrics by day, 2026-04-29 to 2026-05-28 (30 days)\n"))
-        #expect(table.stdout.contains("\ntotal            253      196       990       136     13.7%      158         0      0%        0\n"))
+        #expect(table.stdout.contains("\ntotal            253      196       990       136     13.7%      216         0      0%        0\n"))
         #expect(table.stdout.contains("  negative rate ▁▁"))
-        #expect(table.stdout.contains("review backlog: 158 samples waiting; the oldest, #1, since "))
+        #expect(table.stdout.contains("review backlog: 216 samples waiting; the oldest, #1, since "))
     }
 
     @Test func metricsAfterAReviewAndAsPrometheusText() throws {
@@ -241,7 +241,7 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let totals = try #require(out["totals"] as? [String: Any])
         #expect(totals["approved_samples"] as? Int == 1)
         #expect(abs((totals["conversion_rate"] as? Double ?? 0) - 1.0 / (253 + 196)) < 1e-12)
-        #expect(out["waiting_samples"] as? Int == 157)
+        #expect(out["waiting_samples"] as? Int == 215)
         // The review happened now, outside the demo's May window; the table counts it by the clock.
         #expect(totals["review_actions"] as? Int == 0)
         let table = try flywheel(["metrics", "--db", db])
@@ -252,7 +252,7 @@ private func objects(_ value: Any?) -> [[String: Any]] { value as? [[String: Any
         let lines = prom.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("flywheel_window_answered_requests{window=\"30d\"} 990"))
         #expect(lines.contains("flywheel_window_approved_samples{window=\"30d\"} 1"))
-        #expect(lines.contains("flywheel_review_waiting_samples 157"))
+        #expect(lines.contains("flywheel_review_waiting_samples 215"))
         #expect(lines.contains("# TYPE flywheel_window_negative_rate gauge"))
         // Every sample line is "name{labels} value" or "name value", each metric with HELP and TYPE.
         for line in lines where !line.hasPrefix("#") {
