@@ -179,6 +179,8 @@ private func shellQuoted(_ s: String) -> String {
         let demo = try flywheel(["demo", "--db", db])
         try #require(demo.status == 0, "flywheel demo failed: \(demo.stderr)")
 
+        let sampleImages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sample-data/images").path
         let tmux = try TmuxConsole(tmux: onPath("tmux")!, dir: dir)
         defer { tmux.kill() }
         // The shell in the pane records the console's exit status in a file. tmux's own record of it
@@ -219,6 +221,22 @@ private func shellQuoted(_ s: String) -> String {
         try tmux.send("Enter")
         try await tmux.waitFor("#\(second) fixed by e2e-tester")
 
+        // Annotate: the seeded images wait on screen 6; write the first one's answer, skip the next.
+        let seeded = try flywheel(["seed-images", "--db", db, sampleImages])
+        try #require(seeded.status == 0, "seed-images failed: \(seeded.stderr)")
+        try tmux.send("6")
+        try await tmux.waitFor("0/1000 seed labels")
+        let task = try await tmux.waitUntil("the first annotation task") { screen -> Int64? in
+            guard let r = screen.range(of: "task #") else { return nil }
+            return Int64(screen[r.upperBound...].prefix { $0.isNumber })
+        }
+        try tmux.send("e")
+        try await tmux.waitFor("Enter saves it as a seed label")
+        try tmux.type("七十八")
+        try tmux.send("Enter")
+        try await tmux.waitFor("task #\(task) labelled: seed sample #")
+        try await tmux.waitFor("1/1000 seed labels")
+
         // Quit: the console's process ends, with status 0.
         try tmux.send("q")
         let exit = try await tmux.waitUntil("the console to exit") { _ in
@@ -226,8 +244,12 @@ private func shellQuoted(_ s: String) -> String {
         }
         #expect(exit == 0, "flywheel console exited with status \(exit)")
 
-        // What the two decisions wrote.
+        // What the two decisions and the label wrote.
         let store = try Store.open(path: db)
+        let labelled = try #require(try store.annotationTask(id: task))
+        #expect(labelled.status == "done")
+        let seeds = try store.samples(filter: SampleFilter(sources: ["seed_label"]), limit: 10)
+        #expect(seeds.count == 1 && seeds.first?.correctAnswer == "七十八" && seeds.first?.state == "approved")
         let approved = try #require(try store.sample(id: first))
         #expect(approved.state == "approved")
         let fixed = try #require(try store.sample(id: second))
@@ -242,6 +264,8 @@ private func shellQuoted(_ s: String) -> String {
         #expect(secondActions.map(\.reviewer) == ["e2e-tester"])
         #expect(secondActions.first?.after == SampleSnapshot(state: "fixed", correctAnswer: "正确答案 42", category: fixed.category))
         let reviewRows = try store.tableCounts().first { $0.table == "review_actions" }?.count
-        #expect(reviewRows == 2, "review_actions holds exactly the two decisions")
+        #expect(reviewRows == 3, "review_actions holds exactly the two decisions and the annotation")
+        let seedActions = try store.reviewActions(sampleID: try #require(seeds.first?.id))
+        #expect(seedActions.map(\.action) == ["annotate"] && seedActions.map(\.reviewer) == ["e2e-tester"])
     }
 }
