@@ -96,8 +96,10 @@ public struct AppState {
     var clock: @Sendable () -> Int64
 
     public init(width: Int, height: Int, reviewer: String, theme: Theme = .builtinDefault, timeZone: TimeZone = .current,
-                depth: ColorDepth = .full256, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                depth: ColorDepth = .full256, annotationGoal: Int = 1000,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.depth = depth
+        self.annotate.goal = max(1, annotationGoal)
         self.width = width
         self.height = height
         self.reviewer = reviewer

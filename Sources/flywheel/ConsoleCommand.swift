@@ -19,6 +19,9 @@ struct ConsoleOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Colours: auto (detect; NO_COLOR turns them off), 256, 8 or none.", valueName: "MODE"))
     var colors: String = "auto"
 
+    @Option(name: .long, help: ArgumentHelp("Seed labels the annotate screen counts toward.", valueName: "N"))
+    var goal: Int = 1000
+
     @Flag(name: .long, help: "Run without a terminal: feed --keys, print the final screen as text, exit.")
     var headless = false
 
@@ -35,6 +38,7 @@ struct ConsoleOptions: ParsableArguments {
         _ = try parsedSize()
         do { _ = try KeyScript.parse(keys) } catch { throw ValidationError("--keys: \(error)") }
         if !headless && !keys.isEmpty { throw ValidationError("--keys needs --headless") }
+        if goal < 1 { throw ValidationError("--goal must be at least 1") }
     }
 
     func parsedSize() throws -> (Int, Int) {
@@ -79,7 +83,7 @@ struct ConsoleOptions: ParsableArguments {
         if headless {
             let (w, h) = try parsedSize()
             let keys = try KeyScript.parse(keys)
-            let state = AppState(width: w, height: h, reviewer: reviewer, theme: theme)
+            let state = AppState(width: w, height: h, reviewer: reviewer, theme: theme, annotationGoal: goal)
             let final = Console.runHeadless(state: state, runner: runner, keys: keys)
             print(Console.render(final).text)
             return
@@ -96,7 +100,7 @@ struct ConsoleOptions: ParsableArguments {
         defer { terminal.stop() }
         let depth: ColorDepth = terminal.colorSupport == .full256 ? .full256 : terminal.colorSupport == .basic8 ? .basic8 : ColorDepth.none
         runner.previewDepth = depth == .full256 ? .full256 : depth == .basic8 ? .basic8 : .mono
-        let state = AppState(width: terminal.size.width, height: terminal.size.height, reviewer: reviewer, theme: theme.adapted(to: depth), depth: depth)
+        let state = AppState(width: terminal.size.width, height: terminal.size.height, reviewer: reviewer, theme: theme.adapted(to: depth), depth: depth, annotationGoal: goal)
         Console.runInteractive(state: state, runner: runner, terminal: terminal)
     }
 }
