@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "FlywheelIngest",
             dependencies: [
-                "FlywheelCore", "FlywheelStore",
+                "FlywheelCore", "FlywheelStore", "ImagePreview",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "FlywheelAnalyze", dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelLLM"]),

@@ -1,5 +1,6 @@
 import Crypto
 import FlywheelCore
+import ImagePreview
 import Foundation
 
 /// Turns an event's image reference into facts about the file: content hash (SHA-256), size, format and
@@ -80,7 +81,20 @@ public final class ImageResolver {
         }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let info = ImageHeader.inspect(header)
+        // Size and format come from the decoders the console's previews use (libpng, libjpeg, libwebp), at the
+        // smallest scale they allow, so what ingest records is what the preview will find. Formats they do not
+        // decode (GIF) keep what the header says; a damaged image keeps its header's size and says why.
+        var width = info?.width, height = info?.height, format = info?.format
+        var problem: String?
+        if let f = info?.format, ["png", "jpeg", "webp"].contains(f) {
+            do {
+                let decoded = try ImageDecoder.decode(path: path, maxPixels: 4096, targetSize: (width: 1, height: 1))
+                (width, height, format) = (decoded.sourceWidth, decoded.sourceHeight, decoded.format)
+            } catch {
+                problem = error.description
+            }
+        }
         return ResolvedImage(ref: ref, path: path, status: .present, sha256: digest, bytes: total,
-                             width: info?.width, height: info?.height, format: info?.format)
+                             width: width, height: height, format: format, problem: problem)
     }
 }
