@@ -84,6 +84,8 @@ extension Console {
                let item = state.review.list.remove(at: index) {
                 state.review.inFlight[draft.sampleID] = (item, index)
             }
+            state.review.tags = nil  // read again after the write (and after an undo)
+            state.review.requestedTags = nil
             return [.reviewTags(sampleID: draft.sampleID, verdicts: verdicts, added: added, reviewer: state.reviewer)]
         default:
             break

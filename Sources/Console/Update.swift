@@ -195,12 +195,6 @@ public enum Console {
                 state.status = StatusLine(text: "nothing to undo", isError: false)
                 return []
             }
-            if last.record.action == "fix_tags" {
-                // The store's undo restores the sample, not its per-tag verdicts: refuse rather than half-undo.
-                state.review.undoStack.append(last)
-                state.status = StatusLine(text: "a tag fix cannot be undone here; edit the tags again with e", isError: true)
-                return []
-            }
             state.review.undoStack.append(last)  // removed when the undo is written
             state.status = StatusLine(text: "undoing \(last.record.action) of #\(last.record.sampleID)…", isError: false)
             return [.undo(last.record, reviewer: state.reviewer)]

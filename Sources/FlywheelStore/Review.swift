@@ -166,6 +166,13 @@ extension Store {
             guard let current = try snapshot(db, sampleID: record.sampleID) else { throw ReviewError.sampleNotFound(record.sampleID) }
             guard current == record.after else { throw ReviewError.changedSince(record.sampleID) }
             try setSnapshot(db, sampleID: record.sampleID, record.before, now: now)
+            if record.action == "fix_tags" {
+                // A tag fix also changed the per-tag verdicts: put back the set its log row recorded before.
+                let currentTags = try Self.sampleTags(db, sampleID: record.sampleID)
+                let restored = try restoreTags(db, sampleID: record.sampleID, fromAction: record.actionID)
+                return try appendTagsAction(db, sampleID: record.sampleID, reviewer: reviewer, action: "undo", before: current, beforeTags: currentTags,
+                                            after: record.before, afterTags: restored, at: now)
+            }
             return try appendAction(db, sampleID: record.sampleID, reviewer: reviewer, action: "undo", before: current, after: record.before, at: now)
         }
     }

@@ -223,6 +223,24 @@ extension Store {
         }
     }
 
+    /// Sets a sample's tags back to the `before` set a review_actions row recorded: tags added since are
+    /// removed, the others get their verdicts back. Returns the restored set.
+    func restoreTags(_ db: Database, sampleID: Int64, fromAction actionID: Int64) throws -> [SampleTag] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT json_extract(t.value, '$.tag'), json_extract(t.value, '$.verdict')
+            FROM review_actions a, json_each(a.before, '$.tags') t WHERE a.id = ? AND a.sample_id = ?
+            """, arguments: [actionID, sampleID])
+        let before = Dictionary(rows.map { (($0[0] as String), ($0[1] as String)) }, uniquingKeysWith: { a, _ in a })
+        for t in try Self.sampleTags(db, sampleID: sampleID) {
+            if let verdict = before[t.tag] {
+                try db.execute(sql: "UPDATE sample_tags SET verdict = ? WHERE sample_id = ? AND tag = ?", arguments: [verdict, sampleID, t.tag])
+            } else {
+                try db.execute(sql: "DELETE FROM sample_tags WHERE sample_id = ? AND tag = ?", arguments: [sampleID, t.tag])
+            }
+        }
+        return try Self.sampleTags(db, sampleID: sampleID)
+    }
+
     /// `[{"tag":…,"score":…,"verdict":…}, …]`
     static func tagsJSON(_ tags: [SampleTag]) -> String {
         "[" + tags.map { t in

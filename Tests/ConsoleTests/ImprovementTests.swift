@@ -209,6 +209,19 @@ import TerminalKit
         #expect(try s.sample(id: id)?.correctAnswer == "car, bicycle, person")
     }
 
+    @Test func undoingATagFixPutsTheVerdictsBack() throws {
+        let s = try Fixture.store()
+        let state = try Fixture.run(s, "2")
+        let i = try #require(tagsSampleIndex(state))
+        let id = state.review.list.rows[i].sample.id
+        let before = try s.sampleTags(sampleID: id)
+        let undone = try Fixture.run(s, "2" + String(repeating: "j", count: i) + "e<Space>nperson<Enter><Enter>u")
+        #expect(undone.status?.text == "undone: #\(id) is pending again")
+        #expect(try s.sampleTags(sampleID: id) == before)
+        #expect(try s.sample(id: id)?.state == "pending")
+        #expect(try s.reviewActions(sampleID: id).map(\.action) == ["fix_tags", "undo"])
+    }
+
     @Test func spaceCyclesAPredictedTagsVerdictAndTakesBackAnAddedOne() throws {
         let s = try Fixture.store()
         let state = try Fixture.run(s, "2")
