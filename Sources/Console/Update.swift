@@ -406,11 +406,11 @@ public enum Console {
     /// the same row when it is still there.
     static func refreshAfterExternalChange(_ state: inout AppState) -> [Effect] {
         var effects: [Effect] = [.loadCounts]
-        // Screens 3-5 are summaries: read them again when shown (now, if one is).
-        state.patterns.data = nil
-        state.prompts.data = nil
-        state.metrics.data = nil
-        effects += loadImprovementScreen(&state)
+        // Screens 3-5 are summaries over many rows: the ones not on screen are read again when shown; the
+        // one on screen stays as it is (C-r reads it again), so a busy collector does not keep it reloading.
+        if state.screen != .patterns { state.patterns.data = nil }
+        if state.screen != .prompts { state.prompts.data = nil }
+        if state.screen != .metrics { state.metrics.data = nil }
         if state.screen == .sessions, state.sessions.list.atStartOfData, state.sessions.list.selected == 0 {
             effects += reloadSessions(&state)
         } else if state.screen == .review, state.review.list.atStartOfData, state.review.list.selected == 0, state.review.inFlight.isEmpty {

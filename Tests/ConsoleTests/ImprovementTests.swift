@@ -245,3 +245,17 @@ import TerminalKit
         #expect(try s.reviewActions(sampleID: id).isEmpty)
     }
 }
+
+@Suite struct ExternalChangeTests {
+    @Test func aBusyCollectorDoesNotKeepTheSummaryOnScreenReloading() throws {
+        let s = try Fixture.store()
+        var state = try Fixture.run(s, "35")  // patterns loaded, then metrics shown
+        #expect(state.metrics.data != nil && state.patterns.data != nil)
+        _ = Console.update(&state, .dataVersion(.success(1)))
+        let effects = Console.update(&state, .dataVersion(.success(2)))
+        #expect(effects.contains(.loadCounts))
+        #expect(!effects.contains { if case .loadMetrics = $0 { return true } else { return false } })
+        #expect(state.metrics.data != nil)   // the screen shown keeps its figures (C-r reloads)
+        #expect(state.patterns.data == nil)  // the others are read again when shown
+    }
+}
