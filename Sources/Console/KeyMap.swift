@@ -32,12 +32,7 @@ enum KeyMap {
         Binding(keys: [.char("q")], action: .quit, help: "quit"),
     ]
 
-    static let lists: [Binding] = [
-        Binding(keys: [.char("j"), .down], action: .down, help: "next row"),
-        Binding(keys: [.char("k"), .up], action: .up, help: "previous row"),
-        Binding(keys: [.pageDown, .ctrl("d")], action: .pageDown, help: "page down"),
-        Binding(keys: [.pageUp, .ctrl("u")], action: .pageUp, help: "page up"),
-        Binding(keys: [.char("g"), .home], action: .top, help: "first row"),
+    static let lists: [Binding] = moves + [
         Binding(keys: [.tab], action: .focusNext, help: "switch between list and detail (j/k then scroll the detail)"),
     ]
 
@@ -75,8 +70,7 @@ enum KeyMap {
         Binding(keys: [.esc], action: .back, help: "back from the samples to the plan"),
     ]
 
-    static let prompts: [Binding] = moves + [
-        Binding(keys: [.tab], action: .focusNext, help: "switch between list and detail (j/k then scroll the detail)"),
+    static let prompts: [Binding] = lists + [
         Binding(keys: [.char("d")], action: .toggleDiff, help: "side-by-side diff against the parent / the template"),
         Binding(keys: [.char("o")], action: .optimize, help: "optimise the active prompt with the LLM (runs in the background)"),
         Binding(keys: [.char("A")], action: .activate, help: "make the selected version the active one"),

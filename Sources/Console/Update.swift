@@ -151,8 +151,8 @@ public enum Console {
                 scrollDetail(&state, by: delta == Int.min / 2 ? -Int.max / 2 : delta)
                 return []
             }
-            if action == .top, state.screen == .sessions, !state.sessions.list.atStartOfData { return reloadSessions(&state) }
-            if action == .top, state.screen == .review, !state.review.list.atStartOfData { return reloadQueue(&state) }
+            if action == .top, state.screen == .sessions, !state.sessions.list.atStart { return reloadSessions(&state) }
+            if action == .top, state.screen == .review, !state.review.list.atStart { return reloadQueue(&state) }
             moveSelection(&state, by: delta)
         case .focusNext:
             state.focus = state.focus == .list ? .detail : .list
@@ -411,14 +411,14 @@ public enum Console {
         if state.screen != .patterns { state.patterns.data = nil }
         if state.screen != .prompts { state.prompts.data = nil }
         if state.screen != .metrics { state.metrics.data = nil }
-        if state.screen == .sessions, state.sessions.list.atStartOfData, state.sessions.list.selected == 0 {
+        if state.screen == .sessions, state.sessions.list.atStart, state.sessions.list.selected == 0 {
             effects += reloadSessions(&state)
-        } else if state.screen == .review, state.review.list.atStartOfData, state.review.list.selected == 0, state.review.inFlight.isEmpty {
+        } else if state.screen == .review, state.review.list.atStart, state.review.list.selected == 0, state.review.inFlight.isEmpty {
             effects += reloadQueue(&state)
         } else if state.screen == .sessions {
-            state.sessions.list.reopenEnd()
+            state.sessions.list.reopen()
         } else if state.screen == .review {
-            state.review.list.reopenEnd()
+            state.review.list.reopen()
         }
         return effects
     }
@@ -468,12 +468,4 @@ public enum Console {
         }
         return effects
     }
-}
-
-extension PagedList {
-    /// Is the window at the very top of the data (so a reload from the top loses nothing)?
-    var atStartOfData: Bool { atStart }
-
-    /// After new data arrives, the end of the list may have more rows: allow loading past it again.
-    mutating func reopenEnd() { reopen() }
 }

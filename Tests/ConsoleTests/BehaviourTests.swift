@@ -255,7 +255,7 @@ func headless(_ source: ConsoleDataSource, _ keys: String, width: Int = 100, hei
         }
         let selectedID = list.selectedRow!.id
         #expect(selectedID > 1500)
-        #expect(!list.atStartOfData)
+        #expect(!list.atStart)
         // Going back up asks for the page before the first row held.
         list.move(by: -list.selected)
         #expect(list.wantsBackward(margin: 30) == list.rows[0].id)
