@@ -93,7 +93,7 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FlywheelCLITests", dependencies: ["FlywheelStore", "FlywheelCore", "FlywheelTestSupport"]),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
-        .testTarget(name: "ImagePreviewTests", dependencies: ["ImagePreview", "TerminalKit", "CJPEG"], exclude: ["Fixtures", "Snapshots"]),
+        .testTarget(name: "ImagePreviewTests", dependencies: ["ImagePreview", "TerminalKit", "CJPEG", "FlywheelTestSupport"], exclude: ["Fixtures", "Snapshots"]),
         .testTarget(
             name: "FlywheelCollectTests",
             dependencies: ["FlywheelCollect", "FlywheelStore", "FlywheelIngest", "FlywheelCore", "FlywheelTestSupport",

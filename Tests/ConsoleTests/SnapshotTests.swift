@@ -1,5 +1,6 @@
 import Foundation
 import FlywheelStore
+import FlywheelTestSupport
 import Testing
 @testable import Console
 import TerminalKit
@@ -8,26 +9,8 @@ import TerminalKit
 /// reviewed text file in Snapshots/. To update after a deliberate change: FLYWHEEL_RECORD_SNAPSHOTS=1 swift
 /// test --filter SnapshotTests, then read the diff before committing.
 func assertSnapshot(_ screen: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
-    let file = dir.appendingPathComponent(name + ".txt")
-    if ProcessInfo.processInfo.environment["FLYWHEEL_RECORD_SNAPSHOTS"] == "1" {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try (screen + "\n").write(to: file, atomically: true, encoding: .utf8)
-        return
-    }
-    guard let expected = try? String(contentsOf: file, encoding: .utf8) else {
-        Issue.record("no snapshot \(file.path); record it with FLYWHEEL_RECORD_SNAPSHOTS=1", sourceLocation: sourceLocation)
-        return
-    }
-    let want = expected.hasSuffix("\n") ? String(expected.dropLast()) : expected
-    if want != screen {
-        let a = want.components(separatedBy: "\n"), b = screen.components(separatedBy: "\n")
-        let diff = (0..<max(a.count, b.count)).compactMap { i -> String? in
-            let l = i < a.count ? a[i] : "<none>", r = i < b.count ? b[i] : "<none>"
-            return l == r ? nil : "line \(i + 1):\n  want |\(l)|\n  got  |\(r)|"
-        }
-        Issue.record("screen \(name) differs from its snapshot:\n\(diff.joined(separator: "\n"))\n--- full screen ---\n\(screen)", sourceLocation: sourceLocation)
-    }
+    try assertTextSnapshot(screen, named: name, in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots"),
+                           what: "screen", sourceLocation: sourceLocation)
 }
 
 @Suite(.serialized) struct SnapshotTests {

@@ -1,5 +1,6 @@
 import CJPEG
 import Foundation
+import FlywheelTestSupport
 import Testing
 @testable import ImagePreview
 import TerminalKit
@@ -59,10 +60,6 @@ func visibleColor(_ cell: Cell) -> Color {
     cell.text == " " ? cell.style.bg : cell.text == "█" ? cell.style.fg : cell.style.bg
 }
 
-func loadSnapshot(_ name: String) -> String? {
-    try? String(contentsOf: Paths.testsDir.appendingPathComponent("Snapshots/\(name).txt"), encoding: .utf8)
-}
-
 /// Whole-render text snapshots in Snapshots/. Record after a deliberate change with
 /// FLYWHEEL_RECORD_SNAPSHOTS=1 swift test --filter ImagePreviewTests, then review the diff.
 func assertSnapshot(_ render: ImagePreviewRender, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -83,25 +80,7 @@ func styleMap(_ r: ImagePreviewRender) -> String {
 }
 
 func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let dir = Paths.testsDir.appendingPathComponent("Snapshots")
-    if ProcessInfo.processInfo.environment["FLYWHEEL_RECORD_SNAPSHOTS"] == "1" {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try (text + "\n").write(to: dir.appendingPathComponent(name + ".txt"), atomically: true, encoding: .utf8)
-        return
-    }
-    guard let expected = loadSnapshot(name) else {
-        Issue.record("no snapshot \(name); record it with FLYWHEEL_RECORD_SNAPSHOTS=1", sourceLocation: sourceLocation)
-        return
-    }
-    let want = expected.hasSuffix("\n") ? String(expected.dropLast()) : expected
-    if want != text {
-        let a = want.components(separatedBy: "\n"), b = text.components(separatedBy: "\n")
-        let diff = (0..<max(a.count, b.count)).compactMap { i -> String? in
-            let l = i < a.count ? a[i] : "<none>", r = i < b.count ? b[i] : "<none>"
-            return l == r ? nil : "line \(i + 1):\n  want |\(l)|\n  got  |\(r)|"
-        }
-        Issue.record("render \(name) differs from its snapshot:\n\(diff.joined(separator: "\n"))\n--- full render ---\n\(text)", sourceLocation: sourceLocation)
-    }
+    try assertTextSnapshot(text, named: name, in: Paths.testsDir.appendingPathComponent("Snapshots"), what: "render", sourceLocation: sourceLocation)
 }
 
 /// CRC-32 (IEEE) for forging PNG chunks.
