@@ -148,8 +148,7 @@ func generateConsoleEvents(path: String) throws -> Int {
                 if flagged && t == 4 {
                     content = zh ? "不对,再看一下" : "are you sure? look again"  // the correction of request 2's answer
                 } else {
-                    let qs = zh ? g.zhQuestions : g.enQuestions
-                    content = qs[Int(g.rng.next() % UInt64(qs.count))]
+                    content = g.question(zh)
                 }
             } else if g.rng.next() % 8 == 0 {
                 let ls = zh ? longZh : longEn

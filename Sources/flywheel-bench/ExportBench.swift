@@ -64,8 +64,7 @@ func buildExportDatabase(path: String, samples n: Int) throws -> Int {
     for i in 0..<n {
         let zh = g.rng.next() % 100 < 55
         let session = "e\(i / 4)"
-        let qs = zh ? g.zhQuestions : g.enQuestions
-        var question = qs[Int(g.rng.next() % UInt64(qs.count))] + " #\(i)"
+        var question = g.question(zh) + " #\(i)"
         var image = "images/e-\(i).png"
         let roll = g.rng.next() % 100
         if roll == 0 && previousPlain {

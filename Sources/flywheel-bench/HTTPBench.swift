@@ -125,39 +125,13 @@ func httpBenchBodies(events n: Int, batch: Int, idPrefix: String = "h") -> [[UIn
     var current = ""
     current.reserveCapacity(batch * 300)
     var inBatch = 0
-    var produced = 0
-    var session = 0
-    var ts: Int64 = 1_777_593_600_000  // 2026-05-01
-    while produced < n {
-        session += 1
-        let zh = g.rng.next() % 100 < 55
-        let turns = min(2 * Int(g.rng.next() % 4 + 1), n - produced)
-        let sid = "\(idPrefix)\(session)"
-        let user = "u\(g.rng.next() % 5000)"
-        for t in 0..<turns {
-            let isUser = t % 2 == 0
-            let content: String
-            if isUser {
-                let qs = zh ? g.zhQuestions : g.enQuestions
-                content = qs[Int(g.rng.next() % UInt64(qs.count))]
-            } else {
-                content = g.answer(zh)
-            }
-            ts += Int64(g.rng.next() % 20_000) + 500
-            current += "{\"type\":\"turn\",\"event_id\":\"\(sid)-t\(t)\",\"session_id\":\"\(sid)\",\"user_id\":\"\(user)\",\"turn_index\":\(t)"
-            current += ",\"role\":\"\(isUser ? "user" : "assistant")\",\"content\":\(jsonQuoted(content)),\"request_id\":\"\(sid)-r\(t / 2 + 1)\""
-            current += ",\"ts\":\"\(Timestamp.format(millis: ts - ts % 1000))\""
-            if !isUser {
-                current += ",\"response_ms\":\(g.rng.next() % 4000 + 300),\"model\":\"vlm-prod\",\"prompt_version\":\"vqa-v\(g.rng.next() % 3 + 1)\""
-            }
-            current += "}\n"
-            produced += 1
-            inBatch += 1
-            if inBatch == batch {
-                bodies.append(Array(current.utf8))
-                current.removeAll(keepingCapacity: true)
-                inBatch = 0
-            }
+    g.turns(n, sessionPrefix: idPrefix) { turn in
+        current += turn.json + "\n"
+        inBatch += 1
+        if inBatch == batch {
+            bodies.append(Array(current.utf8))
+            current.removeAll(keepingCapacity: true)
+            inBatch = 0
         }
     }
     if inBatch > 0 { bodies.append(Array(current.utf8)) }

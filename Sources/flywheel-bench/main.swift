@@ -63,6 +63,39 @@ struct Generator {
     let zhAnswers = ["总金额是 %d.%02d 元。", "读数是 %d。", "是一个红色的圆形。", "上面写着“出口”。", "日期是 2026 年 5 月 %d 日。"]
     let enAnswers = ["The total is $%d.%02d.", "The meter reads %d.", "It is a blue square.", "The sign says EXIT.", "The date is May %d, 2026."]
 
+    mutating func question(_ zh: Bool) -> String {
+        let qs = zh ? zhQuestions : enQuestions
+        return qs[Int(rng.next() % UInt64(qs.count))]
+    }
+
+    /// `n` turn events in sessions of 2-8 alternating turns (55% Chinese), ids prefixed with `sessionPrefix`,
+    /// 0.5-20 s apart from 2026-05-01: the traffic the ingest and HTTP benchmarks send.
+    mutating func turns(_ n: Int, sessionPrefix: String, _ body: (SyntheticTurn) -> Void) {
+        var produced = 0, session = 0
+        var ts: Int64 = 1_777_593_600_000  // 2026-05-01
+        while produced < n {
+            session += 1
+            let zh = rng.next() % 100 < 55
+            let count = min(2 * Int(rng.next() % 4 + 1), n - produced)
+            let sid = "\(sessionPrefix)\(session)"
+            let user = "u\(rng.next() % 5000)"
+            for t in 0..<count {
+                let isUser = t % 2 == 0
+                let content = isUser ? question(zh) : answer(zh)
+                ts += Int64(rng.next() % 20_000) + 500
+                var turn = SyntheticTurn(eventID: "\(sid)-t\(t)", sessionID: sid, userID: user, index: t, isUser: isUser, content: content,
+                                         requestID: "\(sid)-r\(t / 2 + 1)", millis: ts - ts % 1000)
+                if !isUser {
+                    turn.responseMs = String(rng.next() % 4000 + 300)
+                    turn.model = rng.next() % 10 == 0 ? "vlm-canary" : "vlm-prod"
+                    turn.promptVersion = "vqa-v\(rng.next() % 3 + 1)"
+                }
+                body(turn)
+                produced += 1
+            }
+        }
+    }
+
     mutating func answer(_ zh: Bool) -> String {
         let templates = zh ? zhAnswers : enAnswers
         let t = templates[Int(rng.next() % UInt64(templates.count))]
@@ -70,6 +103,22 @@ struct Generator {
         let b = Int(rng.next() % 100)
         return t.replacingOccurrences(of: "%d.%02d", with: "\(a).\(b < 10 ? "0" : "")\(b)")
             .replacingOccurrences(of: "%d", with: String(a))
+    }
+}
+
+struct SyntheticTurn {
+    var eventID, sessionID, userID: String
+    var index: Int
+    var isUser: Bool
+    var content, requestID: String
+    var millis: Int64
+    var responseMs = "", model = "", promptVersion = ""
+
+    /// The turn event as a producer sends it (events.md).
+    var json: String {
+        var s = "{\"type\":\"turn\",\"event_id\":\"\(eventID)\",\"session_id\":\"\(sessionID)\",\"user_id\":\"\(userID)\",\"turn_index\":\(index),\"role\":\"\(isUser ? "user" : "assistant")\",\"content\":\(jsonQuoted(content)),\"request_id\":\"\(requestID)\",\"ts\":\"\(Timestamp.format(millis: millis))\""
+        if !isUser { s += ",\"response_ms\":\(responseMs),\"model\":\"\(model)\",\"prompt_version\":\"\(promptVersion)\"" }
+        return s + "}"
     }
 }
 
@@ -101,46 +150,15 @@ func generate(events n: Int, ndjson: String, csv: String) throws {
     var jbuf = "", cbuf = ""
     jbuf.reserveCapacity(1 << 21)
     cbuf.reserveCapacity(1 << 21)
-    var produced = 0
-    var session = 0
-    var ts: Int64 = 1_777_593_600_000  // 2026-05-01
-    while produced < n {
-        session += 1
-        let zh = g.rng.next() % 100 < 55
-        let turns = min(2 * Int(g.rng.next() % 4 + 1), n - produced)
-        let sid = "b\(session)"
-        let user = "u\(g.rng.next() % 5000)"
-        for t in 0..<turns {
-            let isUser = t % 2 == 0
-            let rid = "\(sid)-r\(t / 2 + 1)"
-            let content: String
-            if isUser {
-                let qs = zh ? g.zhQuestions : g.enQuestions
-                content = qs[Int(g.rng.next() % UInt64(qs.count))]
-            } else {
-                content = g.answer(zh)
-            }
-            ts += Int64(g.rng.next() % 20_000) + 500
-            let tsText = Timestamp.format(millis: ts - ts % 1000)
-            let eid = "\(sid)-t\(t)"
-            var json = "{\"type\":\"turn\",\"event_id\":\"\(eid)\",\"session_id\":\"\(sid)\",\"user_id\":\"\(user)\",\"turn_index\":\(t),\"role\":\"\(isUser ? "user" : "assistant")\",\"content\":\(jsonQuoted(content)),\"request_id\":\"\(rid)\",\"ts\":\"\(tsText)\""
-            var responseMs = "", model = "", prompt = ""
-            if !isUser {
-                responseMs = String(g.rng.next() % 4000 + 300)
-                model = g.rng.next() % 10 == 0 ? "vlm-canary" : "vlm-prod"
-                prompt = "vqa-v\(g.rng.next() % 3 + 1)"
-                json += ",\"response_ms\":\(responseMs),\"model\":\"\(model)\",\"prompt_version\":\"\(prompt)\""
-            }
-            json += "}"
-            jbuf += json + "\n"
-            let millis = ts - ts % 1000
-            cbuf += [eid, sid, user, String(t), isUser ? "user" : "assistant", content, rid, String(millis), responseMs, model, prompt, json]
-                .map(csvField).joined(separator: ",") + "\n"
-            produced += 1
-            if jbuf.utf8.count > 1 << 20 {
-                jh.write(Data(jbuf.utf8)); ch.write(Data(cbuf.utf8))
-                jbuf.removeAll(keepingCapacity: true); cbuf.removeAll(keepingCapacity: true)
-            }
+    g.turns(n, sessionPrefix: "b") { turn in
+        let json = turn.json
+        jbuf += json + "\n"
+        cbuf += [turn.eventID, turn.sessionID, turn.userID, String(turn.index), turn.isUser ? "user" : "assistant", turn.content,
+                 turn.requestID, String(turn.millis), turn.responseMs, turn.model, turn.promptVersion, json]
+            .map(csvField).joined(separator: ",") + "\n"
+        if jbuf.utf8.count > 1 << 20 {
+            jh.write(Data(jbuf.utf8)); ch.write(Data(cbuf.utf8))
+            jbuf.removeAll(keepingCapacity: true); cbuf.removeAll(keepingCapacity: true)
         }
     }
     jh.write(Data(jbuf.utf8)); ch.write(Data(cbuf.utf8))
