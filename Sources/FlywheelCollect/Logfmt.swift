@@ -1,3 +1,4 @@
+import FlywheelCore
 import Foundation
 import Logging
 
@@ -32,19 +33,8 @@ public struct LogfmtLogHandler: LogHandler {
         if !s.isEmpty && !s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) }) {
             return s
         }
-        var out = "\""
-        for ch in s {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if let a = ch.asciiValue, a < 0x20 { out += String(format: "\\u%04x", a) } else { out.append(ch) }
-            }
-        }
-        return out + "\""
+        // Quoted values are JSON strings: the same escapes, so any JSON-aware log reader can unquote them.
+        return jsonQuoted(s)
     }
 
     static func timestamp() -> String {
