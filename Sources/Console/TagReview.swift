@@ -1,3 +1,4 @@
+import FlywheelCore
 import FlywheelStore
 import Foundation
 import TerminalKit

@@ -40,7 +40,7 @@ public struct ExportRequirements: Sendable, Equatable {
 }
 
 /// One tag of an image-tagging sample and its review verdict.
-public struct ExportTag: Sendable, Equatable {
+public struct SampleTag: Sendable, Equatable {
     public var tag: String
     /// The model's score; nil for a tag the model missed.
     public var score: Double?
@@ -50,6 +50,16 @@ public struct ExportTag: Sendable, Equatable {
         self.tag = tag
         self.score = score
         self.verdict = verdict
+    }
+
+    /// The corrected tag set: the model's tags minus those marked wrong, plus those marked missing; the
+    /// model's (scored) tags first, highest score first, then the missing ones by name. The one rule the
+    /// export, the review log and the console all use.
+    public static func corrected(_ tags: [SampleTag]) -> [SampleTag] {
+        let found = tags.filter { $0.verdict != "wrong" && $0.verdict != "missing" && $0.score != nil }
+            .sorted { ($0.score!, $1.tag) > ($1.score!, $0.tag) }
+        let added = tags.filter { $0.verdict != "wrong" && ($0.verdict == "missing" || $0.score == nil) }.sorted { $0.tag < $1.tag }
+        return found + added
     }
 }
 
@@ -67,10 +77,10 @@ public struct ExportSample: Sendable, Equatable {
     public var sessionID: String?
     public var requestID: String?
     public var createdAt: Int64
-    public var tags: [ExportTag]
+    public var tags: [SampleTag]
 
     public init(id: Int64, source: String, quality: String, state: String, taskType: String, category: String, question: String?,
-                wrongAnswer: String?, correctAnswer: String?, sessionID: String?, requestID: String?, createdAt: Int64, tags: [ExportTag] = []) {
+                wrongAnswer: String?, correctAnswer: String?, sessionID: String?, requestID: String?, createdAt: Int64, tags: [SampleTag] = []) {
         self.id = id
         self.source = source
         self.quality = quality
@@ -129,14 +139,8 @@ public enum ExportLine {
             + "\"scores\":{\(scores.joined(separator: ","))}}"
     }
 
-    /// The model's tags minus those marked wrong, plus those marked missing: the model's (scored) tags first,
-    /// highest score first, then the missing ones by name.
-    public static func correctedTags(_ tags: [ExportTag]) -> [ExportTag] {
-        let found = tags.filter { $0.verdict != "wrong" && $0.verdict != "missing" && $0.score != nil }
-            .sorted { ($0.score!, $1.tag) > ($1.score!, $0.tag) }
-        let added = tags.filter { $0.verdict != "wrong" && ($0.verdict == "missing" || $0.score == nil) }.sorted { $0.tag < $1.tag }
-        return found + added
-    }
+    /// The corrected tags (see `SampleTag.corrected`).
+    public static func correctedTags(_ tags: [SampleTag]) -> [SampleTag] { SampleTag.corrected(tags) }
 
     public static let csvHeader = ["sample_id", "split", "source", "quality", "state", "category", "task_type", "session_id",
                                    "request_id", "image", "question", "wrong_answer", "correct_answer", "tags", "created_at"]

@@ -113,13 +113,13 @@ extension Store {
                     guard let last = rows.last else { break }
                     after = last[0]
                     let tagIDs: [Int64] = rows.compactMap { ($0[4] as String) == "tags" ? $0[0] : nil }
-                    var tags: [Int64: [ExportTag]] = [:]
+                    var tags: [Int64: [SampleTag]] = [:]
                     if !tagIDs.isEmpty {
                         for t in try Row.fetchAll(db, sql: """
                             SELECT sample_id, tag, score, verdict FROM sample_tags
                             WHERE sample_id IN (\(tagIDs.map { _ in "?" }.joined(separator: ","))) ORDER BY sample_id, tag
                             """, arguments: StatementArguments(tagIDs)) {
-                            tags[t[0], default: []].append(ExportTag(tag: t[1], score: t[2], verdict: t[3]))
+                            tags[t[0], default: []].append(SampleTag(tag: t[1], score: t[2], verdict: t[3]))
                         }
                     }
                     for r in rows {
@@ -173,7 +173,7 @@ extension Store {
 
     /// Replaces the tags of an image-tagging sample (its `sample_tags` rows). Verdicts: unreviewed, correct,
     /// wrong, missing; a missing tag has no score.
-    public func setSampleTags(sampleID: Int64, _ tags: [ExportTag]) throws {
+    public func setSampleTags(sampleID: Int64, _ tags: [SampleTag]) throws {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM sample_tags WHERE sample_id = ?", arguments: [sampleID])
             for t in tags {

@@ -6,20 +6,6 @@ import GRDB
 // model's score (NULL for a tag the model missed) and its verdict: unreviewed, correct, wrong or missing.
 // correct_answer holds the corrected tag list ("car, bicycle"), wrong_answer the model's ("car, dog").
 
-/// One tag of a tags sample.
-public struct SampleTag: Sendable, Equatable {
-    public var tag: String
-    /// The model's score; nil for a tag the model did not predict (a missing one).
-    public var score: Double?
-    /// 'unreviewed', 'correct', 'wrong' or 'missing'.
-    public var verdict: String
-
-    public init(tag: String, score: Double?, verdict: String) {
-        self.tag = tag
-        self.score = score
-        self.verdict = verdict
-    }
-}
 
 /// A tags sample to store: the sample and its tags, written together.
 public struct NewTagSample: Sendable {
@@ -89,10 +75,7 @@ public enum TagReviewError: Error, Equatable, CustomStringConvertible {
 extension Store {
     /// The corrected tag set: predicted tags not marked wrong (correct or unreviewed), in the given order, then
     /// the missing ones. Pure.
-    public static func correctedTags(_ tags: [SampleTag]) -> [String] {
-        let kept = tags.filter { $0.verdict != "wrong" }
-        return kept.filter { $0.verdict != "missing" }.map(\.tag) + kept.filter { $0.verdict == "missing" }.map(\.tag)
-    }
+    public static func correctedTags(_ tags: [SampleTag]) -> [String] { SampleTag.corrected(tags).map(\.tag) }
 
     /// A tag list as the sample's answers show it.
     public static func tagList(_ tags: [String]) -> String { tags.joined(separator: ", ") }

@@ -133,11 +133,11 @@ func parseCSV(_ text: String) -> [[String]] {
         try store.bulkInsertSamples([tagSample(1, quality: .medium), tagSample(2, quality: .medium), tagSample(3, quality: .low)],
                                     now: 1_700_000_000_000)
         try store.setSampleTags(sampleID: try store.sampleID(requestID: "tag-1", source: .seedLabel)!, [
-            ExportTag(tag: "car", score: 0.9, verdict: "correct"), ExportTag(tag: "dog", score: 0.4, verdict: "wrong"),
-            ExportTag(tag: "tree", score: 0.6, verdict: "unreviewed"), ExportTag(tag: "bicycle", score: nil, verdict: "missing"),
+            SampleTag(tag: "car", score: 0.9, verdict: "correct"), SampleTag(tag: "dog", score: 0.4, verdict: "wrong"),
+            SampleTag(tag: "tree", score: 0.6, verdict: "unreviewed"), SampleTag(tag: "bicycle", score: nil, verdict: "missing"),
         ])
-        try store.setSampleTags(sampleID: try store.sampleID(requestID: "tag-2", source: .seedLabel)!, [ExportTag(tag: "cat", score: 0.7, verdict: "correct")])
-        try store.setSampleTags(sampleID: try store.sampleID(requestID: "tag-3", source: .seedLabel)!, [ExportTag(tag: "sky", score: 0.8, verdict: "correct")])
+        try store.setSampleTags(sampleID: try store.sampleID(requestID: "tag-2", source: .seedLabel)!, [SampleTag(tag: "cat", score: 0.7, verdict: "correct")])
+        try store.setSampleTags(sampleID: try store.sampleID(requestID: "tag-3", source: .seedLabel)!, [SampleTag(tag: "sky", score: 0.8, verdict: "correct")])
         return ExportFixture(dir: dir, db: db, images: images, tagImages: tagImages)
     }
 

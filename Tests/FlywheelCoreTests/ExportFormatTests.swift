@@ -33,9 +33,9 @@ struct ExportFormatTests {
     }
 
     @Test func correctedTags() {
-        let tags = [ExportTag(tag: "b", score: 0.5, verdict: "unreviewed"), ExportTag(tag: "a", score: 0.5, verdict: "correct"),
-                    ExportTag(tag: "z", score: 0.9, verdict: "wrong"), ExportTag(tag: "m", score: nil, verdict: "missing"),
-                    ExportTag(tag: "c", score: 0.8, verdict: "correct"), ExportTag(tag: "d", score: nil, verdict: "missing")]
+        let tags = [SampleTag(tag: "b", score: 0.5, verdict: "unreviewed"), SampleTag(tag: "a", score: 0.5, verdict: "correct"),
+                    SampleTag(tag: "z", score: 0.9, verdict: "wrong"), SampleTag(tag: "m", score: nil, verdict: "missing"),
+                    SampleTag(tag: "c", score: 0.8, verdict: "correct"), SampleTag(tag: "d", score: nil, verdict: "missing")]
         #expect(ExportLine.correctedTags(tags).map(\.tag) == ["c", "a", "b", "d", "m"])
         #expect(ExportLine.tags(ExportSample(id: 1, source: "seed_label", quality: "low", state: "approved", taskType: "tags",
                                              category: "unknown", question: nil, wrongAnswer: nil, correctAnswer: nil, sessionID: nil,
