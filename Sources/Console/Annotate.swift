@@ -226,15 +226,6 @@ extension Console {
         }
         lines.append(Line("", t[.base]))
         lines.append(Line("s skips · z shows the image full screen", t[.muted]))
-        drawPanel(&buf, state, right, title: "Annotate", lines: lines, scroll: 0)
-        // The editor goes on its marked line.
-        if var editor, let i = lines.firstIndex(where: \.isEditor) {
-            let inner = right.inset(1)
-            let y = inner.y + i
-            if y < inner.maxY {
-                let x = inner.x + 1 + 9
-                editor.draw(into: &buf, x: x, y: y, width: inner.maxX - x, style: t[.editor])
-            }
-        }
+        drawPanel(&buf, state, right, title: "Annotate", lines: lines, scroll: 0, editor: editor)
     }
 }

@@ -252,17 +252,25 @@ extension Console {
 
     // MARK: helpers
 
-    static func drawPanel(_ buf: inout ScreenBuffer, _ state: AppState, _ r: Rect, title: String, lines: [Line], scroll: Int) {
+    /// A boxed panel of lines, scrolled by `scroll`, starting `topOffset` rows below the box's top (room for
+    /// an image); an `editor` is drawn after the pieces of the line marked `isEditor`.
+    static func drawPanel(_ buf: inout ScreenBuffer, _ state: AppState, _ r: Rect, title: String, lines: [Line], scroll: Int,
+                          topOffset: Int = 0, editor: LineEditor? = nil) {
         let t = state.theme
         guard r.width >= 4, r.height >= 2 else { return }
         buf.box(r, title: title, style: state.focus == .detail ? t[.focusBorder] : t[.border], titleStyle: t[.title])
-        let inner = r.inset(1)
+        let whole = r.inset(1)
+        let inner = Rect(x: whole.x, y: whole.y + topOffset, width: whole.width, height: whole.height - topOffset)
         let top = min(scroll, max(0, lines.count - inner.height))
         for i in 0..<inner.height {
             guard top + i < lines.count else { break }
+            let line = lines[top + i]
             var x = inner.x + 1
-            for (text, style) in lines[top + i].pieces where x < inner.maxX {
+            for (text, style) in line.pieces where x < inner.maxX {
                 x += buf.put(TextWidth.truncate(text, to: inner.maxX - x), x: x, y: inner.y + i, maxWidth: inner.maxX - x, style: style)
+            }
+            if line.isEditor, var editor {
+                editor.draw(into: &buf, x: x, y: inner.y + i, width: inner.maxX - x, style: t[.editor])
             }
         }
         if top > 0 { buf.put("↑", x: r.maxX - 2, y: r.y, style: t[.muted]) }

@@ -214,31 +214,11 @@ extension Console {
     // MARK: detail panels
 
     static func drawDetail(_ buf: inout ScreenBuffer, _ state: AppState, title: String, lines: [Line], scroll: Int, editor: LineEditor?) {
-        let t = state.theme
-        let r = Layout(width: state.width, height: state.height).detail
-        guard r.width >= 4 else { return }
-        buf.box(r, title: title, style: state.focus == .detail ? t[.focusBorder] : t[.border], titleStyle: t[.title])
         // The image, when there is one, takes the top of the panel; the text goes below it.
         let off = previewOffset(state)
-        let whole = r.inset(1)
-        let inner = Rect(x: whole.x, y: whole.y + off, width: whole.width, height: whole.height - off)
-        if off > 0 { drawPreview(&buf, state) }
-        let maxScroll = max(0, lines.count - inner.height)
-        let top = min(scroll, maxScroll)
-        for i in 0..<inner.height {
-            let li = top + i
-            guard li < lines.count else { break }
-            let line = lines[li]
-            var x = inner.x + 1
-            for (text, style) in line.pieces where x < inner.maxX {
-                x += buf.put(TextWidth.truncate(TextWidth.sanitize(text), to: inner.maxX - x), x: x, y: inner.y + i, maxWidth: inner.maxX - x, style: style)
-            }
-            if line.isEditor, var editor {
-                editor.draw(into: &buf, x: x, y: inner.y + i, width: inner.maxX - x, style: t[.editor])
-            }
-        }
-        if top > 0 { buf.put("↑", x: r.maxX - 2, y: r.y, style: t[.muted]) }
-        if top < maxScroll { buf.put("↓", x: r.maxX - 2, y: r.maxY - 1, style: t[.muted]) }
+        if off > 0 { drawPreview(&buf, state) }  // first: the text below may cover the rest of its area
+        drawPanel(&buf, state, Layout(width: state.width, height: state.height).detail, title: title, lines: lines, scroll: scroll,
+                  topOffset: off, editor: editor)
     }
 
     static func drawConversationPanel(_ buf: inout ScreenBuffer, _ state: AppState) {
