@@ -11,8 +11,8 @@ public protocol ConsoleDataSource: Sendable {
     func sessionCounts() throws -> (total: Int, flagged: Int)
     func conversation(sessionID: String, limit: Int) throws -> [FlywheelStore.ConversationTurn]
     func sampleContext(sampleID: Int64, before: Int, after: Int) throws -> [FlywheelStore.ConversationTurn]
-    func reviewQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem]
-    func reviewQueueCount() throws -> Int
+    func reviewQueue(_ viewer: QueueViewer?, cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem]
+    func reviewQueueCount(_ viewer: QueueViewer?) throws -> Int
     func review(sampleID: Int64, decision: ReviewDecision, reviewer: String, now: Int64) throws -> ReviewRecord
     func undo(_ record: ReviewRecord, reviewer: String, now: Int64) throws -> ReviewRecord
     func dataVersion() throws -> Int
@@ -109,6 +109,10 @@ public final class EffectRunner: @unchecked Sendable {
         return !inbox.isEmpty || running > 0
     }
 
+    /// Whose review queue is read (the console's reviewer): others' reservations and own decisions are left out.
+    public var reviewer: String?
+    var viewer: QueueViewer? { reviewer.map { QueueViewer(reviewer: $0, now: clock()) } }
+
     /// Blocks until every write asked for so far is done (before quitting).
     public func finishWrites() { writes.sync {} }
 
@@ -121,16 +125,16 @@ public final class EffectRunner: @unchecked Sendable {
             return .conversation(sessionID: id, Result { try data.conversation(sessionID: id, limit: 1000) })
         case .loadQueue(let cursor, let direction, let limit):
             return .queuePage(cursor: cursor, direction: direction, requested: limit,
-                              Result { try data.reviewQueue(cursor: cursor, direction: direction, limit: limit) })
+                              Result { try data.reviewQueue(viewer, cursor: cursor, direction: direction, limit: limit) })
         case .loadContext(let id):
             return .context(sampleID: id, Result { try data.sampleContext(sampleID: id, before: 4, after: 4) })
         case .loadCounts:
             return .counts(Result {
                 let s = try data.sessionCounts()
-                return Counts(sessions: s.total, flagged: s.flagged, queue: try data.reviewQueueCount())
+                return Counts(sessions: s.total, flagged: s.flagged, queue: try data.reviewQueueCount(viewer))
             })
         case .loadQueueCount:
-            return .queueCount(Result { try data.reviewQueueCount() })
+            return .queueCount(Result { try data.reviewQueueCount(viewer) })
         case .review(let id, let decision, let reviewer):
             return .reviewed(sampleID: id, decision: decision, Result { try data.review(sampleID: id, decision: decision, reviewer: reviewer, now: clock()) })
         case .undo(let record, let reviewer):
@@ -197,6 +201,7 @@ extension Console {
     /// next key (so a script sees the result of each key), and returns the final state.
     public static func runHeadless(state initial: AppState, runner: EffectRunner, keys: [Key]) -> AppState {
         var state = initial
+        runner.reviewer = state.reviewer
         runner.start(start(&state))
         settle(&state, runner)
         for key in keys {
@@ -219,6 +224,7 @@ extension Console {
     /// blocked by a query: queries run on the runner's threads and only their answers come through here.
     public static func runInteractive(state initial: AppState, runner: EffectRunner, terminal: TerminalDevice, pollSeconds: Double = 1) {
         var state = initial
+        runner.reviewer = state.reviewer
         let size = terminal.size
         state.width = size.width
         state.height = size.height

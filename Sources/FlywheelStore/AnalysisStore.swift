@@ -77,6 +77,10 @@ public enum SampleState: String, Sendable, CaseIterable {
     case approved
     case rejected
     case fixed
+    /// The overlap's independent decisions disagreed: waiting for an adjudicator.
+    case disputed
+    /// From an end user flagged as abusive: waiting for a reviewer to release or discard it.
+    case held
 }
 
 /// A training sample to store.

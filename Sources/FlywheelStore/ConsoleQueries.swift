@@ -123,6 +123,17 @@ public struct QueueCursor: Sendable, Equatable, Hashable {
     }
 }
 
+/// Whose queue is read: it leaves out samples the reviewer already decided and samples other reviewers hold
+/// (their live reservations plus their decisions fill all of the sample's overlap slots).
+public struct QueueViewer: Sendable, Equatable {
+    public var reviewer: String
+    public var now: Int64
+    public init(reviewer: String, now: Int64) {
+        self.reviewer = reviewer
+        self.now = now
+    }
+}
+
 /// A sample waiting for a decision, with its place in the queue.
 public struct QueueItem: Sendable {
     public var sample: SampleRow
@@ -285,7 +296,8 @@ extension Store {
 
     /// Training samples waiting for a decision (state 'pending' or 'needs_answer'), highest value first:
     /// ordered by (review_rank, id). Keyset paging as in `sessionsPage`.
-    public func reviewQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem] {
+    /// With a viewer, the queue is that reviewer's: see `QueueViewer`.
+    public func reviewQueue(_ viewer: QueueViewer? = nil, cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem] {
         guard limit > 0 else { return [] }
         func fetch(_ db: Database, _ statement: (sql: String, arguments: StatementArguments)) throws -> [QueueItem] {
             try Row.fetchAll(db, sql: statement.sql, arguments: statement.arguments).map { row in
@@ -293,10 +305,12 @@ extension Store {
             }
         }
         let page = try writer.read { db -> [QueueItem] in
-            guard let cursor else { return try fetch(db, Self.reviewQueueStatement(.all, direction: direction, limit: limit)) }
-            var rows = try fetch(db, Self.reviewQueueStatement(.restOfRank(cursor), direction: direction, limit: limit))
+            let visible = try viewer.map { QueueVisibility(viewer: $0, overlap: try Self.teamSettings(db).overlap) }
+            guard let cursor else { return try fetch(db, Self.reviewQueueStatement(.all, direction: direction, limit: limit, visible: visible)) }
+            var rows = try fetch(db, Self.reviewQueueStatement(.restOfRank(cursor), direction: direction, limit: limit, visible: visible))
             if rows.count < limit {
-                rows += try fetch(db, Self.reviewQueueStatement(.ranksBeyond(cursor.rank), direction: direction, limit: limit - rows.count))
+                rows += try fetch(db, Self.reviewQueueStatement(.ranksBeyond(cursor.rank), direction: direction, limit: limit - rows.count,
+                                                                visible: visible))
             }
             return rows
         }
@@ -316,7 +330,8 @@ extension Store {
     /// training_samples_review_queue (review_rank, id). SQLite seeks on the rank only for a row-value bound
     /// whose second column is the rowid, so "after (rank, id)" is asked in two steps, each a pure seek. The
     /// planner, without statistics, prefers training_samples_state plus a sort, hence INDEXED BY.
-    static func reviewQueueStatement(_ step: QueueStep, direction: PageDirection, limit: Int) -> (sql: String, arguments: StatementArguments) {
+    static func reviewQueueStatement(_ step: QueueStep, direction: PageDirection, limit: Int,
+                                     visible: QueueVisibility? = nil) -> (sql: String, arguments: StatementArguments) {
         let forward = direction == .forward
         let columns = sampleColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .joined(separator: ", ")
@@ -334,21 +349,39 @@ extension Store {
             bound = "AND s.review_rank \(forward ? ">" : "<") ?"
             args.append(rank)
         }
+        var hide = ""
+        if let visible {
+            hide = "AND " + visible.clause
+            args += visible.arguments
+        }
         args.append(limit)
         let sql = """
             SELECT \(columns), s.review_rank, i.ref
             FROM training_samples s INDEXED BY training_samples_review_queue
             LEFT JOIN images i ON i.id = s.image_id
-            WHERE \(queueWaiting) \(bound)
+            WHERE \(queueWaiting) \(bound) \(hide)
             ORDER BY \(order) LIMIT ?
             """
         return (sql, StatementArguments(args))
     }
 
     /// How many samples wait for a decision.
-    public func reviewQueueCount() throws -> Int {
+    public func reviewQueueCount(_ viewer: QueueViewer? = nil) throws -> Int {
         try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM training_samples s WHERE \(Self.queueWaiting)") ?? 0
+            let all = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM training_samples s WHERE \(Self.queueWaiting)") ?? 0
+            guard let viewer else { return all }
+            let visible = QueueVisibility(viewer: viewer, overlap: try Self.teamSettings(db).overlap)
+            // With an overlap of 1 a decision is final, so only other reviewers' live reservations hide a waiting
+            // sample: count those few instead of probing every waiting row.
+            if visible.overlap == 1 {
+                let held = try Int.fetchOne(db, sql: """
+                    SELECT COUNT(DISTINCT r.sample_id) FROM reservations r JOIN training_samples s ON s.id = r.sample_id
+                    WHERE r.reviewer <> ? AND r.expires_at > ? AND \(Self.queueWaiting)
+                    """, arguments: [viewer.reviewer, viewer.now]) ?? 0
+                return all - held
+            }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM training_samples s WHERE \(Self.queueWaiting) AND \(visible.clause)",
+                                    arguments: StatementArguments(visible.arguments)) ?? 0
         }
     }
 
@@ -357,5 +390,23 @@ extension Store {
         try writer.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.sampleColumns) FROM training_samples WHERE id = ?", arguments: [id]).map(SampleRow.init)
         }
+    }
+}
+
+/// The part of the queue a reviewer sees, as an SQL condition on `s` (see `QueueViewer`).
+struct QueueVisibility {
+    var viewer: QueueViewer
+    var overlap: Int
+
+    var clause: String {
+        """
+        NOT EXISTS (SELECT 1 FROM sample_decisions d WHERE d.sample_id = s.id AND d.reviewer = ?)
+        AND (SELECT COUNT(*) FROM reservations r WHERE r.sample_id = s.id AND r.reviewer <> ? AND r.expires_at > ?)
+          + (SELECT COUNT(*) FROM sample_decisions d WHERE d.sample_id = s.id AND d.reviewer <> ?) < ?
+        """
+    }
+
+    var arguments: [DatabaseValueConvertible?] {
+        [viewer.reviewer, viewer.reviewer, viewer.now, viewer.reviewer, overlap]
     }
 }

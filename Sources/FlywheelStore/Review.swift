@@ -91,6 +91,14 @@ public enum ReviewError: Error, Equatable, CustomStringConvertible {
     case unknownCategory(String)
     /// Undo when the sample no longer is what the action left it as.
     case changedSince(Int64)
+    /// Other reviewers hold every free slot of the sample (their reservations, until `until`, or decisions).
+    case heldByOthers(Int64, reviewers: [String], until: Int64?)
+    /// The reviewer already gave their independent decision on the sample.
+    case alreadyVoted(Int64)
+    /// Adjudication on a sample whose reviews did not disagree.
+    case notDisputed(Int64, state: String)
+    /// Undo of somebody else's action by a non-admin.
+    case notYours(Int64, by: String)
 
     public var description: String {
         switch self {
@@ -106,6 +114,16 @@ public enum ReviewError: Error, Equatable, CustomStringConvertible {
             return "unknown category '\(c)': use one of \(ErrorCategory.allCases.map(\.rawValue).joined(separator: ", "))"
         case .changedSince(let id):
             return "sample \(id) has changed since that action: not undone"
+        case let .heldByOthers(id, reviewers, until):
+            let who = reviewers.isEmpty ? "other reviewers" : reviewers.joined(separator: ", ")
+            let when = until.map { " until " + clockTime($0) } ?? ""
+            return "sample \(id) is reserved by \(who)\(when): not saved, pick another"
+        case .alreadyVoted(let id):
+            return "you already decided sample \(id); it waits for other reviewers"
+        case let .notDisputed(id, state):
+            return "sample \(id) is \(state), not disputed: only disputed samples are adjudicated"
+        case let .notYours(id, by):
+            return "that decision on sample \(id) is \(by)'s: only they or an admin can undo it"
         }
     }
 }
@@ -129,32 +147,129 @@ extension Store {
             break
         }
         return try writer.write { db in
+            try Self.authorize(db, reviewer, .review)
             guard let before = try snapshot(db, sampleID: sampleID) else { throw ReviewError.sampleNotFound(sampleID) }
-            var after = before
-            func requireWaiting() throws {
-                guard before.state == SampleState.pending.rawValue || before.state == SampleState.needsAnswer.rawValue else {
-                    throw ReviewError.alreadyDecided(sampleID, state: before.state)
-                }
+            if case .recategorize(let category) = decision {
+                var after = before
+                after.category = category
+                try setSnapshot(db, sampleID: sampleID, after, now: now)
+                return try appendAction(db, sampleID: sampleID, reviewer: reviewer, action: decision.action, before: before, after: after, at: now)
             }
+            guard before.state == SampleState.pending.rawValue || before.state == SampleState.needsAnswer.rawValue else {
+                throw ReviewError.alreadyDecided(sampleID, state: before.state)
+            }
+            let vote: Vote
             switch decision {
             case .approve:
-                try requireWaiting()
+                guard let answer = before.correctAnswer, !answer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    throw ReviewError.noCorrectAnswer(sampleID)
+                }
+                vote = Vote(reviewer: reviewer, verdict: .approve, answer: answer)
+            case .reject:
+                vote = Vote(reviewer: reviewer, verdict: .reject, answer: nil)
+            case .fix:
+                vote = Vote(reviewer: reviewer, verdict: .fix, answer: fixedAnswer)
+            case .recategorize:
+                preconditionFailure("handled above")
+            }
+            return try castVote(db, sampleID: sampleID, vote: vote, before: before, action: decision.action, now: now)
+        }
+    }
+
+    /// Records one reviewer's independent decision; when it is the overlap's last, the sample becomes final (all
+    /// agree) or disputed (they do not). Refuses when other reviewers hold every free slot.
+    func castVote(_ db: Database, sampleID: Int64, vote: Vote, before: SampleSnapshot, action: String, now: Int64) throws -> ReviewRecord {
+        let overlap = try Self.teamSettings(db).overlap
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
+                             arguments: [sampleID, vote.reviewer]) == true {
+            throw ReviewError.alreadyVoted(sampleID)
+        }
+        let others = try Self.otherHolders(db, sampleID: sampleID, reviewer: vote.reviewer, now: now)
+        let otherVotes = try Self.votes(db, sampleID: sampleID).filter { $0.reviewer != vote.reviewer }
+        if others.reviewers.count + otherVotes.count >= overlap {
+            throw ReviewError.heldByOthers(sampleID, reviewers: others.reviewers, until: others.until)
+        }
+        try db.execute(sql: "INSERT INTO sample_decisions(sample_id, reviewer, verdict, correct_answer, at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [sampleID, vote.reviewer, vote.verdict.rawValue, vote.answer, now])
+        try db.execute(sql: "DELETE FROM reservations WHERE sample_id = ? AND reviewer = ?", arguments: [sampleID, vote.reviewer])
+        let all = otherVotes + [vote]
+        var after = before
+        var outcome = "waiting"
+        if all.count >= overlap {
+            switch Vote.resolve(all, current: before.correctAnswer) {
+            case .final(let verdict, let answer):
+                outcome = "final"
+                after.state = verdict.finalState.rawValue
+                if verdict == .fix { after.correctAnswer = answer }
+            case .disputed:
+                outcome = "disputed"
+                after.state = SampleState.disputed.rawValue
+            }
+        }
+        if after != before { try setSnapshot(db, sampleID: sampleID, after, now: now) }
+        let detail = "{\"verdict\":\(jsonQuoted(vote.verdict.rawValue)),\"correct_answer\":\(vote.answer.map(jsonQuoted) ?? "null"),"
+            + "\"votes\":\(all.count),\"overlap\":\(overlap),\"outcome\":\(jsonQuoted(outcome))}"
+        return try appendAction(db, sampleID: sampleID, reviewer: vote.reviewer, action: action, before: before, after: after, at: now,
+                                detail: detail)
+    }
+
+    /// Other reviewers' live reservations on a sample: who, and the latest expiry.
+    static func otherHolders(_ db: Database, sampleID: Int64, reviewer: String, now: Int64) throws -> (reviewers: [String], until: Int64?) {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT reviewer, expires_at FROM reservations WHERE sample_id = ? AND reviewer <> ? AND expires_at > ? ORDER BY reviewer
+            """, arguments: [sampleID, reviewer, now])
+        return (rows.map { $0[0] }, rows.map { $0[1] as Int64 }.max())
+    }
+
+    static func votes(_ db: Database, sampleID: Int64) throws -> [Vote] {
+        try Row.fetchAll(db, sql: "SELECT reviewer, verdict, correct_answer, at FROM sample_decisions WHERE sample_id = ? ORDER BY at, reviewer",
+                         arguments: [sampleID]).map { Vote(reviewer: $0[0], verdict: Vote.Verdict(rawValue: $0[1]) ?? .reject, answer: $0[2], at: $0[3]) }
+    }
+
+    /// Decides a disputed sample (adjudicators and admins): approve keeps the answer, fix sets one, reject
+    /// rejects. The reviewers' votes stay as they were, for agreement figures.
+    public func adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String, now: Int64) throws -> ReviewRecord {
+        try writer.write { db in
+            try Self.authorize(db, adjudicator, .adjudicate)
+            guard let before = try snapshot(db, sampleID: sampleID) else { throw ReviewError.sampleNotFound(sampleID) }
+            guard before.state == SampleState.disputed.rawValue else { throw ReviewError.notDisputed(sampleID, state: before.state) }
+            var after = before
+            switch decision {
+            case .approve:
                 guard let answer = before.correctAnswer, !answer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                     throw ReviewError.noCorrectAnswer(sampleID)
                 }
                 after.state = SampleState.approved.rawValue
             case .reject:
-                try requireWaiting()
                 after.state = SampleState.rejected.rawValue
-            case .fix:
-                try requireWaiting()
-                after.correctAnswer = fixedAnswer
+            case .fix(let answer):
+                let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !trimmed.isEmpty else { throw ReviewError.emptyAnswer }
                 after.state = SampleState.fixed.rawValue
+                after.correctAnswer = trimmed
             case .recategorize(let category):
+                guard ErrorCategory(rawValue: category) != nil else { throw ReviewError.unknownCategory(category) }
                 after.category = category
             }
             try setSnapshot(db, sampleID: sampleID, after, now: now)
-            return try appendAction(db, sampleID: sampleID, reviewer: reviewer, action: decision.action, before: before, after: after, at: now)
+            let action = { if case .recategorize = decision { return "recategorize" } else { return "adjudicate" } }()
+            return try appendAction(db, sampleID: sampleID, reviewer: adjudicator, action: action, before: before, after: after, at: now,
+                                    detail: "{\"verdict\":\(jsonQuoted(decision.action))}")
+        }
+    }
+
+    /// The independent decisions on a sample, as `viewer` may see them: all of them once the viewer has decided,
+    /// or may adjudicate, or the sample is no longer waiting; otherwise only how many there are (reviewers do not
+    /// see each other's decisions before theirs is in).
+    public func decisions(sampleID: Int64, viewer: String) throws -> (visible: [Vote], hidden: Int) {
+        try writer.read { db in
+            let all = try Self.votes(db, sampleID: sampleID)
+            let state = try String.fetchOne(db, sql: "SELECT state FROM training_samples WHERE id = ?", arguments: [sampleID]) ?? ""
+            let waiting = state == SampleState.pending.rawValue || state == SampleState.needsAnswer.rawValue
+            // Without registered users nobody is an adjudicator by role, so the rule still hides votes.
+            let mayAdjudicate = try Self.member(db, viewer)?.may(.adjudicate) ?? false
+            if !waiting || mayAdjudicate || all.contains(where: { $0.reviewer == viewer }) { return (all, 0) }
+            return ([], all.count)
         }
     }
 
@@ -163,8 +278,15 @@ extension Store {
     /// restored one), in one write transaction. Otherwise throws `changedSince` and writes nothing.
     public func undo(_ record: ReviewRecord, reviewer: String, now: Int64) throws -> ReviewRecord {
         try writer.write { db in
+            try Self.authorize(db, reviewer, record.action == "adjudicate" ? .adjudicate : .review)
+            if record.reviewer != reviewer, try Self.member(db, reviewer)?.role != .admin, try Self.rolesEnforced(db) {
+                throw ReviewError.notYours(record.sampleID, by: record.reviewer)
+            }
             guard let current = try snapshot(db, sampleID: record.sampleID) else { throw ReviewError.sampleNotFound(record.sampleID) }
             guard current == record.after else { throw ReviewError.changedSince(record.sampleID) }
+            if ["approve", "reject", "fix"].contains(record.action) {
+                try db.execute(sql: "DELETE FROM sample_decisions WHERE sample_id = ? AND reviewer = ?", arguments: [record.sampleID, record.reviewer])
+            }
             try setSnapshot(db, sampleID: record.sampleID, record.before, now: now)
             if record.action == "fix_tags" {
                 // A tag fix also changed the per-tag verdicts: put back the set its log row recorded before.
@@ -206,15 +328,79 @@ extension Store {
     }
 
     func appendAction(_ db: Database, sampleID: Int64, reviewer: String, action: String, before: SampleSnapshot, after: SampleSnapshot,
-                      at: Int64) throws -> ReviewRecord {
+                      at: Int64, detail: String? = nil) throws -> ReviewRecord {
         // json_object keeps the documented key order and writes a missing answer as null.
         try db.execute(sql: """
-            INSERT INTO review_actions(sample_id, reviewer, action, before, after, at)
+            INSERT INTO review_actions(sample_id, reviewer, action, before, after, at, detail)
             VALUES (?, ?, ?, json_object('state', ?, 'correct_answer', ?, 'error_category', ?),
-                             json_object('state', ?, 'correct_answer', ?, 'error_category', ?), ?)
+                             json_object('state', ?, 'correct_answer', ?, 'error_category', ?), ?, ?)
             """, arguments: [sampleID, reviewer, action, before.state, before.correctAnswer, before.category,
-                             after.state, after.correctAnswer, after.category, at])
+                             after.state, after.correctAnswer, after.category, at, detail])
         return ReviewRecord(actionID: db.lastInsertedRowID, sampleID: sampleID, reviewer: reviewer, action: action,
                             before: before, after: after, at: at)
     }
+}
+
+/// One reviewer's independent decision on a sample.
+public struct Vote: Sendable, Equatable {
+    public enum Verdict: String, Sendable, CaseIterable {
+        case approve, reject, fix
+        var finalState: SampleState {
+            switch self {
+            case .approve: return .approved
+            case .reject: return .rejected
+            case .fix: return .fixed
+            }
+        }
+    }
+
+    public var reviewer: String
+    public var verdict: Verdict
+    /// The answer the reviewer accepted (approve) or wrote (fix); nil for reject.
+    public var answer: String?
+    public var at: Int64
+
+    public init(reviewer: String, verdict: Verdict, answer: String?, at: Int64 = 0) {
+        self.reviewer = reviewer
+        self.verdict = verdict
+        self.answer = answer
+        self.at = at
+    }
+
+    enum Resolution: Equatable {
+        case final(Verdict, answer: String?)
+        case disputed
+    }
+
+    /// The votes agree when all reject, or all accept the same answer (ignoring case and spacing). A fix whose
+    /// answer equals the current one is an approval.
+    static func resolve(_ votes: [Vote], current: String?) -> Resolution {
+        if votes.allSatisfy({ $0.verdict == .reject }) { return .final(.reject, answer: nil) }
+        guard votes.allSatisfy({ $0.verdict != .reject }) else { return .disputed }
+        let answers = Set(votes.map { normalizedAnswer($0.answer ?? "") })
+        guard answers.count == 1, let fixed = votes.first(where: { $0.verdict == .fix }) else {
+            return answers.count == 1 ? .final(.approve, answer: current) : .disputed
+        }
+        return normalizedAnswer(fixed.answer ?? "") == normalizedAnswer(current ?? "") ? .final(.approve, answer: current)
+            : .final(.fix, answer: fixed.answer)
+    }
+
+    /// The label agreement figures use: approve, reject, or fix (a fix to the answer already there counts as approve).
+    public func label(current: String?) -> String {
+        if verdict == .fix, normalizedAnswer(answer ?? "") == normalizedAnswer(current ?? "") { return Verdict.approve.rawValue }
+        return verdict.rawValue
+    }
+}
+
+/// Answers compared for agreement: trimmed, runs of whitespace as one space, case-folded.
+public func normalizedAnswer(_ s: String) -> String {
+    s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").lowercased()
+}
+
+/// "14:05" in local time, for messages.
+func clockTime(_ ms: Int64) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.dateFormat = "HH:mm"
+    return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
 }

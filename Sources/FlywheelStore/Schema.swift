@@ -285,6 +285,94 @@ enum Schema {
                 ALTER TABLE training_samples ADD COLUMN derived_from INTEGER REFERENCES training_samples(id);
                 """)
         }
+        m.registerMigration("v5-team-review") { db in
+            try db.execute(sql: """
+                -- Team members and their roles. While the table is empty nothing is guarded (one-person installs).
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL CHECK (role IN ('annotator', 'reviewer', 'pm', 'admin')),
+                    adjudicator INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT
+                ) WITHOUT ROWID;
+
+                -- Team settings (review.overlap, review.reservation_minutes); absent keys take their defaults.
+                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+                -- Who is looking at which sample, until when. Ephemeral: expired rows are deleted when seen.
+                CREATE TABLE reservations (
+                    sample_id INTEGER NOT NULL REFERENCES training_samples(id),
+                    reviewer TEXT NOT NULL,
+                    reserved_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (sample_id, reviewer)
+                ) WITHOUT ROWID;
+                CREATE INDEX reservations_reviewer ON reservations(reviewer);
+
+                -- Independent decisions (one per reviewer per sample) until the overlap is reached; kept after
+                -- the sample is final, for agreement figures. An undo removes the reviewer's row (the audit keeps both).
+                CREATE TABLE sample_decisions (
+                    sample_id INTEGER NOT NULL REFERENCES training_samples(id),
+                    reviewer TEXT NOT NULL,
+                    verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject', 'fix')),
+                    correct_answer TEXT,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (sample_id, reviewer)
+                ) WITHOUT ROWID;
+
+                -- Every state change that is not a sample review (those are in review_actions): users, roles,
+                -- settings, prompts, annotation, held feedback, end-user flags. Append-only.
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    entity_id TEXT NOT NULL,
+                    before TEXT,
+                    after TEXT,
+                    note TEXT
+                );
+                CREATE INDEX audit_log_entity ON audit_log(entity, entity_id);
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+                -- Review decisions carry the vote behind them (verdict, answer, votes so far, overlap).
+                ALTER TABLE review_actions ADD COLUMN detail TEXT;
+                CREATE INDEX review_actions_at ON review_actions(at);
+
+                -- Trust in end users' explicit feedback, recomputed by analysis; override is an admin's word
+                -- ('trusted' ignores the abuse rules, 'flagged' holds the user's feedback regardless).
+                CREATE TABLE end_user_trust (
+                    user_id TEXT PRIMARY KEY,
+                    feedback INTEGER NOT NULL,
+                    reviewed INTEGER NOT NULL,
+                    agreed INTEGER NOT NULL,
+                    score REAL NOT NULL,
+                    weight REAL NOT NULL,
+                    flags TEXT NOT NULL DEFAULT '[]',
+                    flagged INTEGER NOT NULL DEFAULT 0,
+                    override TEXT CHECK (override IN ('trusted', 'flagged')),
+                    computed_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+
+                -- The end user a sample comes from (feedback author, else the session's or recognition's user),
+                -- the weight their trust gives it, and for a held sample the state it gets when released.
+                ALTER TABLE training_samples ADD COLUMN end_user TEXT;
+                ALTER TABLE training_samples ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
+                ALTER TABLE training_samples ADD COLUMN held_state TEXT;
+                CREATE INDEX training_samples_end_user ON training_samples(end_user);
+                CREATE INDEX training_samples_disputed ON training_samples(id) WHERE state = 'disputed';
+                CREATE INDEX training_samples_held ON training_samples(id) WHERE state = 'held';
+                CREATE INDEX feedback_user ON feedback(user_id, ts);
+                UPDATE training_samples SET end_user = coalesce(
+                    (SELECT f.user_id FROM feedback f WHERE f.id = training_samples.feedback_id),
+                    (SELECT se.user_id FROM sessions se WHERE se.session_id = training_samples.session_id),
+                    (SELECT r.user_id FROM recognitions r WHERE r.request_id = training_samples.request_id LIMIT 1));
+                """)
+        }
         return m
     }
 
@@ -293,5 +381,6 @@ enum Schema {
         "events", "sessions", "turns", "images", "feedback", "feedback_tags", "recognitions",
         "recognition_tags", "error_logs", "signals", "training_samples", "review_actions",
         "prompt_versions", "quarantine", "ingest_sources", "sample_tags", "annotation_tasks",
+        "users", "reservations", "sample_decisions", "audit_log", "end_user_trust",
     ]
 }

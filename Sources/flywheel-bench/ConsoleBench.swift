@@ -342,12 +342,12 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
     func sampleContext(sampleID: Int64, before: Int, after: Int) throws -> [FlywheelStore.ConversationTurn] {
         try timed("sampleContext") { try store.sampleContext(sampleID: sampleID, before: before, after: after) }
     }
-    func reviewQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem] {
+    func reviewQueue(_ viewer: QueueViewer?, cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem] {
         try timed("reviewQueue\(cursor == nil ? " first" : direction == .forward ? " next" : " previous")") {
-            try store.reviewQueue(cursor: cursor, direction: direction, limit: limit)
+            try store.reviewQueue(viewer, cursor: cursor, direction: direction, limit: limit)
         }
     }
-    func reviewQueueCount() throws -> Int { try timed("reviewQueueCount") { try store.reviewQueueCount() } }
+    func reviewQueueCount(_ viewer: QueueViewer?) throws -> Int { try timed("reviewQueueCount") { try store.reviewQueueCount(viewer) } }
     func review(sampleID: Int64, decision: ReviewDecision, reviewer: String, now: Int64) throws -> ReviewRecord {
         try timed("review (write)") { try store.review(sampleID: sampleID, decision: decision, reviewer: reviewer, now: now) }
     }
