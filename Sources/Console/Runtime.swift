@@ -21,7 +21,7 @@ public protocol ConsoleDataSource: Sendable {
     func samples(in w: InsightWindow, taskType: String?, model: String?, promptVersion: String?, category: String?, limit: Int) throws -> [SampleRow]
     func promptVersions() throws -> [PromptVersion]
     func promptOutcomes(_ w: InsightWindow?) throws -> [PromptOutcome]
-    func activatePromptVersion(_ name: String) throws
+    func activatePromptVersion(_ name: String, by actor: String?, now: Int64) throws
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint]
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)?
     func imageFile(id: Int64) throws -> ImageFile?
@@ -156,7 +156,7 @@ public final class EffectRunner: @unchecked Sendable {
                 return try optimizer(name)
             })
         case .activatePrompt(let name):
-            return .promptActivated(name, Result { try data.activatePromptVersion(name) })
+            return .promptActivated(name, Result { try data.activatePromptVersion(name, by: reviewer, now: clock()) })
         case .loadPreview(let key):
             let file = try? data.imageFile(id: key.imageID)
             guard let file else { return .preview(key, PreviewOutcome(file: nil, render: nil, problem: "image not found in the database")) }

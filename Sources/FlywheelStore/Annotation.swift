@@ -230,6 +230,7 @@ extension Store {
     /// review_actions row 'annotate' (before: null) records it. Returns the new sample's id.
     public func annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String, now: Int64) throws -> Int64 {
         try writer.write { db in
+            try Self.authorize(db, annotator, .annotate)
             guard let task = try Row.fetchOne(db, sql: "SELECT kind, image_id, turn_id, question, suggested, status FROM annotation_tasks WHERE id = ?",
                                               arguments: [taskID]) else { throw AnnotationError.taskNotFound(taskID) }
             let kind: String = task[0], imageID: Int64? = task[1], turnID: Int64? = task[2], question: String? = task[3],
@@ -288,12 +289,15 @@ extension Store {
     /// Marks an open task skipped (by `annotator`, at `now`).
     public func skipAnnotation(taskID: Int64, annotator: String, now: Int64) throws {
         try writer.write { db in
+            try Self.authorize(db, annotator, .annotate)
             guard let status = try String.fetchOne(db, sql: "SELECT status FROM annotation_tasks WHERE id = ?", arguments: [taskID]) else {
                 throw AnnotationError.taskNotFound(taskID)
             }
             guard status == "open" else { throw AnnotationError.notOpen(taskID, status: status) }
             try db.execute(sql: "UPDATE annotation_tasks SET status = 'skipped', annotator = ?, done_at = ? WHERE id = ?",
                            arguments: [annotator, now, taskID])
+            try Self.appendAudit(db, actor: annotator, action: "annotation_skip", entity: "annotation_task", entityID: String(taskID),
+                                 before: "{\"status\":\"open\"}", after: "{\"status\":\"skipped\"}", at: now)
         }
     }
 

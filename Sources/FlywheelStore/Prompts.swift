@@ -1,3 +1,4 @@
+import Foundation
 import FlywheelCore
 import GRDB
 
@@ -99,10 +100,18 @@ extension Store {
     /// gets the template, author and parent filled in and keeps its status, task type and creation time
     /// (the task type is set only if it had none). Throws `PromptStoreError`: duplicate (already has a
     /// template), unknownParent, parentCycle, invalidName, emptyTemplate.
-    public func addPromptVersion(name: String, template: String, parent: String?, author: String?, taskType: String?, now: Int64) throws {
+    /// With an `actor` (a person, not ingest), their role is checked and the addition audited.
+    public func addPromptVersion(name: String, template: String, parent: String?, author: String?, taskType: String?, now: Int64,
+                                 actor: String? = nil) throws {
         guard !template.allSatisfy(\.isWhitespace) else { throw PromptStoreError.emptyTemplate(name) }
         let parent = parent.flatMap { $0.isEmpty ? nil : $0 }
         try writer.write { db in
+            if let actor {
+                try Self.authorize(db, actor, .managePrompts)
+                try Self.appendAudit(db, actor: actor, action: "prompt_add", entity: "prompt", entityID: name, before: nil,
+                                     after: "{\"status\":\"candidate\",\"parent\":\(parent.map(jsonQuoted) ?? "null"),\"author\":\(author.map(jsonQuoted) ?? "null")}",
+                                     at: now)
+            }
             let existing = try Self.promptVersion(db, name)
             if existing?.template != nil { throw PromptStoreError.duplicate(name) }
             // Names seen in events are taken as they are; new ones must be printable words.
@@ -137,9 +146,18 @@ extension Store {
     /// Makes `name` the active version of its task type and retires every other active version of that task
     /// type (versions without a task type count as one group), in one transaction. Activating the active
     /// version again only retires the others.
-    public func activatePromptVersion(_ name: String) throws {
+    /// With an `actor`, their role is checked and the change audited.
+    public func activatePromptVersion(_ name: String, by actor: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws {
         try writer.write { db in
+            if let actor { try Self.authorize(db, actor, .managePrompts) }
             guard let v = try Self.promptVersion(db, name) else { throw PromptStoreError.notFound(name) }
+            if let actor {
+                let retired = try String.fetchAll(db, sql: "SELECT name FROM prompt_versions WHERE status = 'active' AND task_type IS ? AND name <> ? ORDER BY name",
+                                                  arguments: [v.taskType, name])
+                try Self.appendAudit(db, actor: actor, action: "prompt_activate", entity: "prompt", entityID: name,
+                                     before: "{\"status\":\(jsonQuoted(v.status))}",
+                                     after: "{\"status\":\"active\",\"retired\":[\(retired.map(jsonQuoted).joined(separator: ","))]}", at: now)
+            }
             try db.execute(sql: """
                 UPDATE prompt_versions SET status = 'retired'
                 WHERE status = 'active' AND task_type IS ? AND name <> ?

@@ -168,7 +168,11 @@ extension Store {
         }
         let addedTags = added.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
         return try writer.write { db in
+            try Self.authorize(db, reviewer, .review)
             guard let before = try snapshot(db, sampleID: sampleID) else { throw ReviewError.sampleNotFound(sampleID) }
+            // Tag reviews are single decisions: any other reviewer's live reservation holds the sample.
+            let holders = try Self.otherHolders(db, sampleID: sampleID, reviewer: reviewer, now: now)
+            if !holders.reviewers.isEmpty { throw ReviewError.heldByOthers(sampleID, reviewers: holders.reviewers, until: holders.until) }
             let taskType = try String.fetchOne(db, sql: "SELECT task_type FROM training_samples WHERE id = ?", arguments: [sampleID])
             guard taskType == "tags" else { throw TagReviewError.notATagsSample(sampleID) }
             guard before.state == SampleState.pending.rawValue || before.state == SampleState.needsAnswer.rawValue else {

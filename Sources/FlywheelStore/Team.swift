@@ -207,6 +207,16 @@ extension Store {
 
     // MARK: audit
 
+    /// Records a state change made outside the store's own guarded writes (a batch of seeded tasks, synthetic
+    /// samples), after checking the actor may take `guarded`.
+    public func recordAudit(actor: String, guarded: TeamAction?, action: String, entity: String, entityID: String,
+                            before: String?, after: String?, note: String? = nil, now: Int64) throws {
+        try writer.write { db in
+            if let guarded { try Self.authorize(db, actor, guarded) }
+            try Self.appendAudit(db, actor: actor, action: action, entity: entity, entityID: entityID, before: before, after: after, note: note, at: now)
+        }
+    }
+
     static func appendAudit(_ db: Database, actor: String, action: String, entity: String, entityID: String,
                             before: String?, after: String?, note: String? = nil, at: Int64) throws {
         try db.execute(sql: """

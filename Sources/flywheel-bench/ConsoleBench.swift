@@ -362,7 +362,9 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
     }
     func promptVersions() throws -> [PromptVersion] { try timed("promptVersions") { try store.promptVersions() } }
     func promptOutcomes(_ w: InsightWindow?) throws -> [PromptOutcome] { try timed("promptOutcomes") { try store.promptOutcomes(w) } }
-    func activatePromptVersion(_ name: String) throws { try timed("activatePrompt (write)") { try store.activatePromptVersion(name) } }
+    func activatePromptVersion(_ name: String, by actor: String?, now: Int64) throws {
+        try timed("activatePrompt (write)") { try store.activatePromptVersion(name, by: actor, now: now) }
+    }
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try timed("metricSeries") { try store.metricSeries(w, bucket: bucket) } }
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try timed("oldestPendingSample") { try store.oldestPendingSample() } }
     func imageFile(id: Int64) throws -> ImageFile? { try timed("imageFile") { try store.imageFile(id: id) } }

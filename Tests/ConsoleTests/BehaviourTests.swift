@@ -22,8 +22,8 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     func sessionCounts() throws -> (total: Int, flagged: Int) { hold(); return try store.sessionCounts() }
     func conversation(sessionID: String, limit: Int) throws -> [FlywheelStore.ConversationTurn] { hold(); return try store.conversation(sessionID: sessionID, limit: limit) }
     func sampleContext(sampleID: Int64, before: Int, after: Int) throws -> [FlywheelStore.ConversationTurn] { hold(); return try store.sampleContext(sampleID: sampleID, before: before, after: after) }
-    func reviewQueue(cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem] { hold(); return try store.reviewQueue(cursor: cursor, direction: direction, limit: limit) }
-    func reviewQueueCount() throws -> Int { hold(); return try store.reviewQueueCount() }
+    func reviewQueue(_ viewer: QueueViewer?, cursor: QueueCursor?, direction: PageDirection, limit: Int) throws -> [QueueItem] { hold(); return try store.reviewQueue(viewer, cursor: cursor, direction: direction, limit: limit) }
+    func reviewQueueCount(_ viewer: QueueViewer?) throws -> Int { hold(); return try store.reviewQueueCount(viewer) }
     func review(sampleID: Int64, decision: ReviewDecision, reviewer: String, now: Int64) throws -> ReviewRecord {
         struct DiskFull: Error, CustomStringConvertible { var description: String { "disk full" } }
         if failWrites { throw DiskFull() }
@@ -38,7 +38,7 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     }
     func promptVersions() throws -> [PromptVersion] { hold(); return try store.promptVersions() }
     func promptOutcomes(_ w: InsightWindow?) throws -> [PromptOutcome] { try store.promptOutcomes(w) }
-    func activatePromptVersion(_ name: String) throws { try store.activatePromptVersion(name) }
+    func activatePromptVersion(_ name: String, by actor: String?, now: Int64) throws { try store.activatePromptVersion(name, by: actor, now: now) }
     func metricSeries(_ w: InsightWindow, bucket: MetricBucket) throws -> [MetricPoint] { try store.metricSeries(w, bucket: bucket) }
     func oldestPendingSample() throws -> (id: Int64, createdAt: Int64)? { try store.oldestPendingSample() }
     func imageFile(id: Int64) throws -> ImageFile? { try store.imageFile(id: id) }
