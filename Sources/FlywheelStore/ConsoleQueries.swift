@@ -385,6 +385,20 @@ extension Store {
         }
     }
 
+    /// Samples whose independent decisions disagreed (state 'disputed'), oldest first: the adjudication queue.
+    /// `rank` is 0 (the queue is in id order).
+    public func disputedSamples(limit: Int) throws -> [QueueItem] {
+        let columns = Self.sampleColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+        return try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(columns), i.ref FROM training_samples s INDEXED BY training_samples_disputed
+                LEFT JOIN images i ON i.id = s.image_id
+                WHERE s.state = 'disputed' ORDER BY s.id LIMIT ?
+                """, arguments: [limit]).map { QueueItem(sample: SampleRow(row: $0), rank: 0, imageRef: $0["ref"]) }
+        }
+    }
+
     /// One training sample, whatever its state.
     public func sample(id: Int64) throws -> SampleRow? {
         try writer.read { db in
