@@ -254,7 +254,9 @@ extension Store {
             """, arguments: [s.source.rawValue, s.quality.rawValue, s.state.rawValue, s.taskType, s.question, s.wrongAnswer,
                              s.correctAnswer, s.category.rawValue, s.sessionID, s.requestID, s.questionTurnID, s.answerTurnID,
                              s.imageID, signalID, s.feedbackID, s.evidence, s.extraction, s.model, s.promptVersion, now, now])
-        return db.changesCount
+        guard db.changesCount == 1 else { return 0 }
+        try Self.attributeToEndUser(db, sampleID: db.lastInsertedRowID)
+        return 1
     }
 
     /// One signal per `error_log` event, for requests the store knows the session of. Idempotent.

@@ -367,6 +367,7 @@ enum Schema {
                 CREATE INDEX training_samples_disputed ON training_samples(id) WHERE state = 'disputed';
                 CREATE INDEX training_samples_held ON training_samples(id) WHERE state = 'held';
                 CREATE INDEX feedback_user ON feedback(user_id, ts);
+                CREATE INDEX training_samples_feedback ON training_samples(feedback_id) WHERE feedback_id IS NOT NULL;
                 UPDATE training_samples SET end_user = coalesce(
                     (SELECT f.user_id FROM feedback f WHERE f.id = training_samples.feedback_id),
                     (SELECT se.user_id FROM sessions se WHERE se.session_id = training_samples.session_id),
