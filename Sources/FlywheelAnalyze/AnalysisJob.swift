@@ -25,6 +25,10 @@ public struct AnalysisOptions: Sendable {
     public var llmRequestsPerMinute: Int?
     public var now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
 
+    /// The abuse and trust rules; trust is recomputed at the start of every run, so a newly flagged user's
+    /// feedback is held from this run on.
+    public var trustPolicy: TrustPolicy = .standard
+
     public init() {}
 }
 
@@ -44,6 +48,8 @@ public struct AnalysisSummary: Sendable {
     public var llmUngrounded = 0
     public var llmNoAnswer = 0
     public var llmFailures = 0
+    /// End users whose abuse flag changed (newly flagged or cleared) when trust was refreshed.
+    public var trustChanges: [String] = []
 }
 
 public final class AnalysisJob {
@@ -67,6 +73,7 @@ public final class AnalysisJob {
         var summary = AnalysisSummary()
         let now = options.now
         if options.all { try store.resetAnalysis() }
+        summary.trustChanges = try store.refreshTrust(policy: options.trustPolicy, actor: "flywheel-analyze", now: now)
         let idleBefore = now - options.idleMs
         while !shouldStop() {
             let ids = try store.sessionsToAnalyze(idleBefore: idleBefore, limit: options.sessionBatch)

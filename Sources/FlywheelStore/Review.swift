@@ -168,7 +168,9 @@ extension Store {
             case .reject:
                 vote = Vote(reviewer: reviewer, verdict: .reject, answer: nil)
             case .fix:
-                vote = Vote(reviewer: reviewer, verdict: .fix, answer: fixedAnswer)
+                // Writing the answer that is already there is an approval, for agreement as for the outcome.
+                let same = normalizedAnswer(fixedAnswer ?? "") == normalizedAnswer(before.correctAnswer ?? "")
+                vote = Vote(reviewer: reviewer, verdict: same ? .approve : .fix, answer: same ? before.correctAnswer : fixedAnswer)
             case .recategorize:
                 preconditionFailure("handled above")
             }

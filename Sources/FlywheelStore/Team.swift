@@ -250,3 +250,29 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Inter-reviewer agreement over every independent decision: the labels are the votes (approve, reject,
+    /// fix), each sample's category its error category, and the final label its decided state.
+    public func agreementReport() throws -> AgreementReport {
+        try writer.read { db in
+            var decisions: [RaterDecision] = []
+            var finals: [Int64: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT d.sample_id, d.reviewer, d.verdict, s.error_category, s.state FROM sample_decisions d
+                JOIN training_samples s ON s.id = d.sample_id ORDER BY d.at, d.sample_id, d.reviewer
+                """)
+            while let r = try rows.next() {
+                let id: Int64 = r[0]
+                decisions.append(RaterDecision(item: id, rater: r[1], label: r[2], category: r[3]))
+                switch r[4] as String {
+                case SampleState.approved.rawValue: finals[id] = Vote.Verdict.approve.rawValue
+                case SampleState.fixed.rawValue: finals[id] = Vote.Verdict.fix.rawValue
+                case SampleState.rejected.rawValue: finals[id] = Vote.Verdict.reject.rawValue
+                default: break
+                }
+            }
+            return Agreement.report(decisions, finals: finals)
+        }
+    }
+}
