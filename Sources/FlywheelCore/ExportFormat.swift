@@ -78,9 +78,13 @@ public struct ExportSample: Sendable, Equatable {
     public var requestID: String?
     public var createdAt: Int64
     public var tags: [SampleTag]
+    /// How far the end user the sample came from is trusted (1 for samples not from an end user).
+    public var weight: Double
 
     public init(id: Int64, source: String, quality: String, state: String, taskType: String, category: String, question: String?,
-                wrongAnswer: String?, correctAnswer: String?, sessionID: String?, requestID: String?, createdAt: Int64, tags: [SampleTag] = []) {
+                wrongAnswer: String?, correctAnswer: String?, sessionID: String?, requestID: String?, createdAt: Int64, tags: [SampleTag] = [],
+                weight: Double = 1) {
+        self.weight = weight
         self.id = id
         self.source = source
         self.quality = quality
@@ -143,13 +147,13 @@ public enum ExportLine {
     public static func correctedTags(_ tags: [SampleTag]) -> [SampleTag] { SampleTag.corrected(tags) }
 
     public static let csvHeader = ["sample_id", "split", "source", "quality", "state", "category", "task_type", "session_id",
-                                   "request_id", "image", "question", "wrong_answer", "correct_answer", "tags", "created_at"]
+                                   "request_id", "image", "question", "wrong_answer", "correct_answer", "tags", "created_at", "weight"]
 
     /// One CSV record (without the line end), fields as in `csvHeader`; tags are the corrected tags joined by "; ".
     public static func csv(_ s: ExportSample, split: String, image: String?) -> String {
         [String(s.id), split, s.source, s.quality, s.state, s.category, s.taskType, s.sessionID ?? "", s.requestID ?? "", image ?? "",
          s.question ?? "", s.wrongAnswer ?? "", s.correctAnswer ?? "", correctedTags(s.tags).map(\.tag).joined(separator: "; "),
-         Timestamp.format(millis: s.createdAt)].map(csvField).joined(separator: ",")
+         Timestamp.format(millis: s.createdAt), String(format: "%.4f", s.weight)].map(csvField).joined(separator: ",")
     }
 
     /// RFC 4180: a field holding a comma, a quote, CR or LF is quoted and its quotes doubled.

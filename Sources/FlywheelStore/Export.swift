@@ -106,7 +106,7 @@ extension Store {
                     let rows = try Row.fetchAll(db, sql: """
                         SELECT s.id, s.source, s.quality, s.state, s.task_type, s.error_category, s.question, s.wrong_answer,
                                s.correct_answer, s.session_id, s.request_id, s.created_at,
-                               i.image_key, i.ref, i.path, i.status, i.format, i.bytes
+                               i.image_key, i.ref, i.path, i.status, i.format, i.bytes, s.weight
                         FROM temp.export_keep k JOIN training_samples s ON s.id = k.id LEFT JOIN images i ON i.id = s.image_id
                         WHERE k.id > ? ORDER BY k.id LIMIT ?
                         """, arguments: [after, pageSize])
@@ -126,7 +126,7 @@ extension Store {
                         let id: Int64 = r[0]
                         let sample = ExportSample(id: id, source: r[1], quality: r[2], state: r[3], taskType: r[4], category: r[5],
                                                   question: r[6], wrongAnswer: r[7], correctAnswer: r[8], sessionID: r[9],
-                                                  requestID: r[10], createdAt: r[11], tags: tags[id] ?? [])
+                                                  requestID: r[10], createdAt: r[11], tags: tags[id] ?? [], weight: r[18])
                         let image = (r[12] as String?).map {
                             ExportImage(key: $0, ref: r[13], path: r[14], status: r[15], format: r[16], bytes: r[17])
                         }
