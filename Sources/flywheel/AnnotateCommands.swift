@@ -16,10 +16,12 @@ struct SeedImagesCommand: ParsableCommand {
         discussion: """
             Each PNG, JPEG, GIF or WebP file (recognised by its first bytes, whatever its name) is hashed and \
             measured exactly as ingest does and gets one open annotation task of the kind; other files are skipped \
-            and counted. Running it again adds only what is new: one task per image and kind.
+            and counted. Running it again adds only what is new: one task per image and kind. Once users are \
+            registered, only the \(rolesThatMay(.queueAnnotation)) role may queue tasks; each run that adds some is audited.
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
 
     @Argument(help: ArgumentHelp("The folder of images.", valueName: "DIR"))
     var dir: String
@@ -40,6 +42,8 @@ struct SeedImagesCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let store = try database.open()
+            let who = try actor.authorized(.queueAnnotation, in: store)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw CLIError("\(dir) is not a folder")
@@ -55,9 +59,15 @@ struct SeedImagesCommand: ParsableCommand {
                 guard image.status == .present else { unreadable += 1; continue }
                 images.append(image)
             }
-            let store = try database.open()
             let q = kind == .vqa ? (question?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "What does this image show?") : nil
-            let result = try annotationCall { try store.registerSeedImages(images, kind: kind.rawValue, question: q, now: nowMillis()) }
+            let now = nowMillis()
+            let result = try annotationCall { try store.registerSeedImages(images, kind: kind.rawValue, question: q, now: now) }
+            if result.newTasks > 0 || result.newImages > 0 {
+                try store.recordAudit(actor: who, guarded: .queueAnnotation, action: "seed_images", entity: "annotation_task", entityID: root,
+                                      before: nil, after: "{\"kind\":\(jsonQuoted(kind.rawValue)),\"images\":\(images.count),"
+                                          + "\"new_images\":\(result.newImages),\"new_tasks\":\(result.newTasks)}",
+                                      note: "seeded \(result.newTasks) \(kind.rawValue) tasks from \(root)", now: now)
+            }
             print("\(images.count) images found (\(result.newImages) new to the store): \(result.newTasks) new \(kind.rawValue) annotation tasks")
             if skipped > 0 { print("skipped \(skipped) files that are not PNG, JPEG, GIF or WebP images") }
             if unreadable > 0 { print("could not read \(unreadable) files") }
@@ -108,10 +118,12 @@ struct AnnotateQueueCommand: ParsableCommand {
         abstract: "Queue answered turns nobody gave feedback on as annotation tasks.",
         discussion: """
             --from-turns queues assistant answers of analysed sessions with no feedback, no signal and no sample \
-            as vqa tasks: the question is the user's turn, the suggestion the assistant's answer.
+            as vqa tasks: the question is the user's turn, the suggestion the assistant's answer. Once users are \
+            registered, only the \(rolesThatMay(.queueAnnotation)) role may queue tasks; each run that adds some is audited.
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
 
     @Flag(name: .long, help: "Queue answered turns without feedback or signals.")
     var fromTurns = false
@@ -127,7 +139,14 @@ struct AnnotateQueueCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try database.open()
-            let n = try store.queueUnlabelledTurns(limit: limit, now: nowMillis())
+            let who = try actor.authorized(.queueAnnotation, in: store)
+            let now = nowMillis()
+            let n = try store.queueUnlabelledTurns(limit: limit, now: now)
+            if n > 0 {
+                try store.recordAudit(actor: who, guarded: .queueAnnotation, action: "annotate_queue", entity: "annotation_task", entityID: "from_turns",
+                                      before: nil, after: "{\"kind\":\"vqa\",\"new_tasks\":\(n),\"limit\":\(limit)}",
+                                      note: "queued \(n) answered turns without feedback", now: now)
+            }
             print("queued \(n) answered turns without feedback as vqa annotation tasks")
         }
     }
@@ -180,10 +199,12 @@ struct AugmentCommand: ParsableCommand {
         discussion: """
             Each approved or fixed sample with a question gets up to --per-sample rewrites (Chinese or English \
             templates, after the question's language), each a new approved sample with the same answer, marked \
-            synthetic and linked to its source. Running it again creates no rewrite twice.
+            synthetic and linked to its source. Running it again creates no rewrite twice. Once users are \
+            registered, only the \(rolesThatMay(.augment)) role may augment; each run that creates samples is audited.
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
 
     @Option(name: .long, help: "Rewrites per source sample (at most 6).")
     var perSample = 2
@@ -199,6 +220,7 @@ struct AugmentCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try database.open()
+            let who = try actor.authorized(.augment, in: store)
             let sources = try store.augmentationSources(below: perSample, limit: limit)
             var items: [(sourceID: Int64, question: String, note: String)] = []
             for s in sources {
@@ -206,7 +228,13 @@ struct AugmentCommand: ParsableCommand {
                     items.append((s.sampleID, v.question, "paraphrase of sample \(s.sampleID) (template \(v.template))"))
                 }
             }
-            let n = try store.insertSyntheticSamples(items, now: nowMillis())
+            let now = nowMillis()
+            let n = try store.insertSyntheticSamples(items, now: now)
+            if n > 0 {
+                try store.recordAudit(actor: who, guarded: .augment, action: "augment", entity: "sample", entityID: "synthetic",
+                                      before: nil, after: "{\"created\":\(n),\"sources\":\(sources.count),\"per_sample\":\(perSample)}",
+                                      note: "\(n) paraphrases of \(sources.count) reviewed samples", now: now)
+            }
             print("\(n) synthetic samples from \(sources.count) reviewed samples")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Console
+import FlywheelCore
 import FlywheelLLM
 import FlywheelStore
 import Foundation
@@ -10,8 +11,8 @@ extension NcursesTerminal: TerminalDevice {}
 
 /// Options shared by `flywheel console` and `flywheel demo`.
 struct ConsoleOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Reviewer name written with every decision (default: $USER).", valueName: "NAME"))
-    var user: String?
+    /// --user: the reviewer written with every decision, checked against their role once users are registered.
+    @OptionGroup var actor: ActorOptions
 
     @Option(name: .long, help: ArgumentHelp("Colour theme: a name from themes/ (dark, light, high-contrast) or a .toml file.", valueName: "NAME"))
     var theme: String = "dark"
@@ -49,9 +50,15 @@ struct ConsoleOptions: ParsableArguments {
         return (w, h)
     }
 
-    func reviewer() throws -> String {
-        let name = (user ?? ProcessInfo.processInfo.environment["USER"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw CLIError("no reviewer name: pass --user NAME (or set $USER)") }
+    /// The console's user. Once roles are enforced they must be registered: the console refuses to start
+    /// otherwise (exit 77), rather than open screens whose every action would be refused.
+    func reviewer(in store: Store) throws -> String {
+        let name = try actor.name()
+        if try store.rolesEnforced(), try store.teamMember(named: name) == nil {
+            throw CLIError("'\(name)' is not a registered user and may not use the console: an admin can add them with "
+                           + "flywheel user add \(name) --role ROLE (\(TeamRole.allCases.map(\.rawValue).joined(separator: ", "))), "
+                           + "or pass --user NAME", exitCode: exitNoPermission)
+        }
         return name
     }
 
@@ -69,14 +76,14 @@ struct ConsoleOptions: ParsableArguments {
 
     /// Opens the console on `store`: headless (prints the final screen) or in the terminal.
     func run(store: Store) throws {
-        let reviewer = try reviewer()
+        let reviewer = try reviewer(in: store)
         let theme = try loadTheme()
         // The prompts screen's `o` runs the same optimisation as `flywheel optimize`, off the UI thread.
         let optimizer: PromptOptimizing? = llm.configuration.map { config in
             let client = CurlChatClient(configuration: config)
             return { name in
                 try runPromptOptimization(store: store, client: client, model: config.model, promptName: name, taskType: nil, newName: nil,
-                                          now: Int64(Date().timeIntervalSince1970 * 1000)).candidate.name
+                                          now: Int64(Date().timeIntervalSince1970 * 1000), actor: reviewer).candidate.name
             }
         }
         let runner = EffectRunner(data: store, optimizer: optimizer)
@@ -111,7 +118,8 @@ struct ConsoleCommand: ParsableCommand {
         abstract: "The review console: browse sessions and flagged turns, approve, reject or fix training samples.",
         discussion: """
             Keyboard only; ? shows the keys. Decisions are written at once to the append-only review log with \
-            your name (--user, else $USER). With --headless the same app runs on an in-memory screen: it feeds \
+            your name (--user, else $USER). Once users are registered (flywheel user add) the console opens only \
+            for a registered user, and each action is checked against their role (flywheel user roles). With --headless the same app runs on an in-memory screen: it feeds \
             --keys, waits for each key's queries and writes, prints the final screen and exits.
             """)
 

@@ -12,10 +12,12 @@ struct ExportCommand: ParsableCommand {
             Formats: openai-chat (chat fine-tuning JSONL), dpo (TRL preference pairs), tags (one line per image, \
             corrected tags), csv (RFC 4180). Each (image, question) is exported once (the oldest sample); synthetic \
             samples only with --include-synthetic. --split writes PATH-train and PATH-validation, by session. \
-            The manifest (PATH.manifest.json) holds the counts, the filter and each file's SHA-256.
+            The manifest (PATH.manifest.json) holds the counts, the filter and each file's SHA-256. Once users are \
+            registered, only the \(rolesThatMay(.export)) role may export.
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
 
     @Option(name: .long, help: "openai-chat, dpo, tags or csv.")
     var format: String
@@ -75,6 +77,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try database.open()
+            _ = try actor.authorized(.export, in: store)
             let started = Date()
             let format = exportFormat
             let filter = ExportFilter(format: format, since: sinceMillis, categories: categories,

@@ -65,7 +65,7 @@ struct SamplesCommand: ParsableCommand {
     @Option(name: .long, help: "table or jsonl.")
     var format: OutputFormat = .table
 
-    @Option(name: .long, help: "Only these states (comma-separated): pending, needs_answer, approved, rejected, fixed.")
+    @Option(name: .long, help: "Only these states (comma-separated): \(SampleState.allCases.map(\.rawValue).joined(separator: ", ")).")
     var state: String?
 
     @Option(name: .long, help: "Only these sources (comma-separated): user_correction, implicit_correction, thumbs_down, seed_label.")

@@ -19,9 +19,11 @@ struct PromptOptimizationOutcome: Sendable {
 /// the active version of `taskType` (any task type's when nil); its examples are up to 10 reviewed error
 /// samples of its task type; the reply, if accepted, is stored as a candidate whose parent is the base,
 /// named `newName` or BASE-opt-N (the first N free). Nothing is stored on any failure. Throws CLIError
-/// with a one-line message. Blocking: the console runs it off its UI thread.
+/// with a one-line message, or PermissionError before any LLM call when `actor` may not optimise (the candidate
+/// is then stored and audited as theirs). Blocking: the console runs it off its UI thread.
 func runPromptOptimization(store: Store, client: ChatCompleting, model: String, promptName: String?, taskType: String?,
-                           newName: String?, now: Int64, exampleLimit: Int = 10) throws -> PromptOptimizationOutcome {
+                           newName: String?, now: Int64, actor: String, exampleLimit: Int = 10) throws -> PromptOptimizationOutcome {
+    try store.authorize(actor, .optimize)
     let base: PromptVersion
     if let promptName {
         guard let v = try store.promptVersion(named: promptName) else { throw CLIError(PromptStoreError.notFound(promptName).description) }
@@ -58,7 +60,8 @@ func runPromptOptimization(store: Store, client: ChatCompleting, model: String, 
     } catch let e as PromptOptimizationError {
         throw CLIError(e.description)
     }
-    try storeCall { try store.addPromptVersion(name: name, template: prompt, parent: base.name, author: "llm:\(model)", taskType: base.taskType, now: now) }
+    try storeCall { try store.addPromptVersion(name: name, template: prompt, parent: base.name, author: "llm:\(model)", taskType: base.taskType, now: now,
+                                              actor: actor) }
     guard let candidate = try store.promptVersion(named: name) else { throw CLIError("\(name) was not stored") }
     return PromptOptimizationOutcome(parent: base, candidate: candidate, examples: samples, cap: PromptOptimizer.lengthCap(for: current))
 }
@@ -73,10 +76,12 @@ struct OptimizeCommand: ParsableCommand {
             OpenAI-compatible endpoint: keep the core requirements, add instructions that avoid these errors, at \
             most 150% of the original length, output only the prompt. A longer reply is rejected. The new \
             version is a candidate whose parent is the prompt it came from; `flywheel prompt activate` puts it \
-            in use. Endpoint: --llm-url or FLYWHEEL_LLM_URL, FLYWHEEL_LLM_MODEL, FLYWHEEL_LLM_API_KEY.
+            in use. Endpoint: --llm-url or FLYWHEEL_LLM_URL, FLYWHEEL_LLM_MODEL, FLYWHEEL_LLM_API_KEY. Once users \
+            are registered, only the \(rolesThatMay(.optimize)) role may run it; the candidate is audited as theirs.
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
     @OptionGroup var llm: LLMOptions
 
     @Option(name: .long, help: ArgumentHelp("The version to improve (default: the active one).", valueName: "NAME"))
@@ -90,16 +95,17 @@ struct OptimizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let store = try database.open()
+            let who = try actor.authorized(.optimize, in: store)
             guard let config = llm.configuration else {
                 throw CLIError(llm.noLlm ? "--no-llm: optimize needs an LLM; \(llmSetupHint)" : "no LLM endpoint configured: \(llmSetupHint)")
             }
-            let store = try database.open()
             let client = CurlChatClient(configuration: config)
             let tty = isatty(2) != 0
             if tty { FileHandle.standardError.write(Data("asking \(config.model) at \(config.completionsURL)…".utf8)) }
             defer { if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
             let o = try runPromptOptimization(store: store, client: client, model: config.model, promptName: prompt, taskType: taskType,
-                                              newName: name, now: nowMillis())
+                                              newName: name, now: nowMillis(), actor: who)
             var counts: [(String, Int)] = []
             for s in o.examples {
                 if let i = counts.firstIndex(where: { $0.0 == s.category }) { counts[i].1 += 1 } else { counts.append((s.category, 1)) }

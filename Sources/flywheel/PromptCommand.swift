@@ -37,10 +37,11 @@ func templateOf(_ store: Store, _ name: String) throws -> (PromptVersion, String
 struct PromptAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Register a prompt version (a candidate) from a file.",
+        abstract: "Register a prompt version (a candidate) from a file (\(rolesThatMay(.managePrompts))).",
         discussion: "A name that so far was only seen in events gets its template, author and parent filled in.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
 
     @Argument(help: "Name of the new version, e.g. vqa-v4.")
     var name: String
@@ -51,7 +52,7 @@ struct PromptAdd: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The version this one derives from.", valueName: "NAME"))
     var parent: String?
 
-    @Option(name: .long, help: ArgumentHelp("Who wrote it (default: $USER).", valueName: "NAME"))
+    @Option(name: .long, help: ArgumentHelp("Who wrote it (default: the acting user).", valueName: "NAME"))
     var author: String?
 
     @Option(name: .long, help: ArgumentHelp("The task type it is for, e.g. vqa (default: the parent's).", valueName: "TYPE"))
@@ -59,6 +60,8 @@ struct PromptAdd: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let store = try database.open()
+            let who = try actor.authorized(.managePrompts, in: store)
             let data: Data?
             if file == "-" {
                 data = FileHandle.standardInput.readDataToEndOfFile()
@@ -68,12 +71,11 @@ struct PromptAdd: ParsableCommand {
             guard let data else { throw CLIError("cannot read \(file)") }
             guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(file) is not UTF-8 text") }
             let template = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            let store = try database.open()
-            let who = (author ?? ProcessInfo.processInfo.environment["USER"]).flatMap { $0.isEmpty ? nil : $0 }
+            let writer = (author ?? who).isEmpty ? nil : (author ?? who)
             var type = taskType
             if type == nil, let parent { type = try store.promptVersion(named: parent)?.taskType }
             let existed = try store.promptVersion(named: name) != nil
-            try storeCall { try store.addPromptVersion(name: name, template: template, parent: parent, author: who, taskType: type, now: nowMillis()) }
+            try storeCall { try store.addPromptVersion(name: name, template: template, parent: parent, author: writer, taskType: type, now: nowMillis(), actor: who) }
             let v = try store.promptVersion(named: name)
             let what = existed ? "template added to \(name) (seen in events)" : "added \(name) as a candidate"
             print("\(what): \(template.count) characters, task type \(v?.taskType ?? "none"), parent \(v?.parent ?? "none")")
@@ -194,9 +196,10 @@ struct PromptDiff: ParsableCommand {
 struct PromptActivate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "activate",
-        abstract: "Make a version the active one of its task type; the previously active one is retired.")
+        abstract: "Make a version the active one of its task type; the previously active one is retired (\(rolesThatMay(.managePrompts))).")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var actor: ActorOptions
 
     @Argument(help: "The version's name.")
     var name: String
@@ -204,8 +207,9 @@ struct PromptActivate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try database.open()
+            let who = try actor.authorized(.managePrompts, in: store)
             let before = try store.promptVersions().filter { $0.status == "active" }
-            try storeCall { try store.activatePromptVersion(name) }
+            try storeCall { try store.activatePromptVersion(name, by: who, now: nowMillis()) }
             let after = Set(try store.promptVersions().filter { $0.status == "active" }.map(\.name))
             let retired = before.map(\.name).filter { !after.contains($0) }
             print("\(name) is now active" + (retired.isEmpty ? "" : "; retired \(retired.joined(separator: ", "))"))
