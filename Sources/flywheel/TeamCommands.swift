@@ -280,9 +280,9 @@ struct AuditCommand: ParsableCommand {
                 print("No audit entries match.")
                 return
             }
-            var table = TextTable(headers: ["ref", "time", "actor", "action", "entity", "change", "note"], widths: [7, 19, 14, 16, 24, 50, 40])
+            var table = TextTable(headers: ["ref", "time", "actor", "action", "entity", "change", "note"], widths: [7, 19, 14, 16, 24, 50, 70])
             for e in entries {
-                table.add([e.ref, localTime(e.at), e.actor, e.action, "\(e.entity):\(e.entityID)", compactChange(e.before, e.after), e.note ?? ""])
+                table.add([e.ref, localTime(e.at), e.actor, e.action, "\(e.entity):\(e.entityID)", compactChange(e.before, e.after), compactNote(e.note)])
             }
             print(table.render())
         }
@@ -300,19 +300,27 @@ func auditJSONLine(_ e: AuditEntry) -> String {
         + "\"before\":\(embedded(e.before)),\"after\":\(embedded(e.after)),\"note\":\(e.note.map(jsonQuoted) ?? "null")}"
 }
 
+/// A JSON value for a table cell: strings unquoted, objects as key=value pairs.
+func compactJSON(_ v: JSONValue) -> String {
+    switch v {
+    case .string(let s): return s
+    case .object(let pairs): return pairs.map { "\($0.0)=\(compactJSON($0.1))" }.joined(separator: " ")
+    default: return v.jsonText
+    }
+}
+
+/// A note for a table cell: a JSON object (a review's vote) as key=value pairs, other text as it is.
+func compactNote(_ note: String?) -> String {
+    guard let note else { return "" }
+    if let v = try? JSONParser.parse(note), case .object = v { return compactJSON(v) }
+    return note
+}
+
 /// before -> after, short: for two objects only the keys that differ ("state: pending -> approved"), else the
 /// values themselves with strings unquoted.
 func compactChange(_ before: String?, _ after: String?) -> String {
     let b = before.flatMap { try? JSONParser.parse($0) }, a = after.flatMap { try? JSONParser.parse($0) }
-    func show(_ v: JSONValue?, raw: String?) -> String {
-        guard let v else { return raw ?? "" }
-        switch v {
-        case .string(let s): return s
-        case .null: return "null"
-        case .object(let pairs): return pairs.map { "\($0.0)=\(show($0.1, raw: nil))" }.joined(separator: " ")
-        default: return v.jsonText
-        }
-    }
+    func show(_ v: JSONValue?, raw: String?) -> String { v.map(compactJSON) ?? raw ?? "" }
     if case .object(let bp)? = b, case .object(let ap)? = a {
         var keys: [String] = []
         for (k, _) in bp + ap where !keys.contains(k) { keys.append(k) }

@@ -269,7 +269,7 @@ private let notOnTheCLI: Set<TeamAction> = [.annotate, .releaseHeld, .moderateUs
         let rows = table.stdout.split(separator: "\n").map(String.init)
         #expect(rows.count == 4)
         #expect(rows[3].contains("reviewer") && rows[3].contains("fix") && rows[3].contains("sample:\(f.pending[0])"))
-        #expect(rows[3].contains("state: pending -> fixed"))
+        #expect(rows[3].contains("state: pending -> fixed") && rows[3].contains("verdict=fix correct_answer=79 votes=1 overlap=1 outcome=final"))
         let old = try run(["audit", "--action", "old_thing"], f.db).stdout
         #expect(old.contains("2020-01-01 00:00:00") && old.contains("setting:x") && old.contains("-> n=1") && old.contains("long ago"))
         #expect(try run(["audit", "--since", "yesterday"], f.db).status == 64)
