@@ -9,6 +9,7 @@ enum Action: Equatable {
     case groupBy, cycleWindow, drill, back, toggleDiff, optimize, activate, toggleBucket
     case zoom, openImage
     case accept, toggleTag
+    case toggleAdjudication
 }
 
 /// A key binding: keys, what they do, and the help line. The help screen is generated from these tables, so
@@ -53,6 +54,7 @@ enum KeyMap {
         Binding(keys: [.char("c")], action: .category, help: "change the error category"),
         Binding(keys: [.char("s")], action: .skip, help: "skip: leave it pending, go to the next"),
         Binding(keys: [.char("u")], action: .undo, help: "undo your last decision"),
+        Binding(keys: [.char("A")], action: .toggleAdjudication, help: "adjudication queue (disputed samples, every vote) / back"),
     ] + images
 
     static let moves: [Binding] = [

@@ -31,6 +31,16 @@ public protocol ConsoleDataSource: Sendable {
     func annotationProgress(goal: Int, now: Int64) throws -> AnnotationProgress
     func annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String, now: Int64) throws -> Int64
     func skipAnnotation(taskID: Int64, annotator: String, now: Int64) throws
+    // Team review: reservations, independent votes, adjudication, roles.
+    func reserve(sampleID: Int64, reviewer: String, now: Int64) throws -> ReservationOutcome
+    func releaseReservations(reviewer: String) throws
+    func disputedSamples(limit: Int) throws -> [QueueItem]
+    func decisions(sampleID: Int64, viewer: String) throws -> (visible: [Vote], hidden: Int)
+    func adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String, now: Int64) throws -> ReviewRecord
+    func teamMember(named name: String) throws -> TeamMember?
+    func rolesEnforced() throws -> Bool
+    func teamSettings() throws -> TeamSettings
+    func authorize(_ actor: String, _ action: TeamAction) throws
 }
 
 /// Makes a new candidate prompt from the active one (or the named one) and returns its name. The
@@ -136,7 +146,31 @@ public final class EffectRunner: @unchecked Sendable {
         case .loadQueueCount:
             return .queueCount(Result { try data.reviewQueueCount(viewer) })
         case .review(let id, let decision, let reviewer):
-            return .reviewed(sampleID: id, decision: decision, Result { try data.review(sampleID: id, decision: decision, reviewer: reviewer, now: clock()) })
+            let result = Result { try data.review(sampleID: id, decision: decision, reviewer: reviewer, now: clock()) }
+            // A vote that leaves the sample waiting: how many of the overlap's decisions are in (theirs are
+            // visible to this reviewer now that theirs is in).
+            var votes: VoteCount?
+            if case .success(let r) = result, r.action != "recategorize", Console.waiting(r.after.state) {
+                votes = try? VoteCount(cast: data.decisions(sampleID: id, viewer: reviewer).visible.count, needed: data.teamSettings().overlap)
+            }
+            return .reviewed(sampleID: id, decision: decision, result, votes: votes)
+        case .adjudicate(let id, let decision, let adjudicator):
+            return .adjudicated(sampleID: id, decision: decision, Result { try data.adjudicate(sampleID: id, decision: decision, adjudicator: adjudicator, now: clock()) })
+        case .reserve(let id, let reviewer):
+            return .reserved(sampleID: id, Result { try data.reserve(sampleID: id, reviewer: reviewer, now: clock()) })
+        case .releaseReservations(let reviewer):
+            return .released(Result { try data.releaseReservations(reviewer: reviewer) })
+        case .loadDisputed(let limit):
+            return .disputedPage(requested: limit, Result { try data.disputedSamples(limit: limit) })
+        case .loadVotes(let id):
+            return .votes(sampleID: id, Result {
+                let d = try data.decisions(sampleID: id, viewer: reviewer ?? "")
+                return VoteList(visible: d.visible, hidden: d.hidden)
+            })
+        case .loadTeam:
+            return .team(Result {
+                TeamInfo(member: try reviewer.flatMap { try data.teamMember(named: $0) }, enforced: try data.rolesEnforced(), settings: try data.teamSettings())
+            })
         case .undo(let record, let reviewer):
             return .undone(Result { try data.undo(record, reviewer: reviewer, now: clock()) })
         case .pollDataVersion:
@@ -152,6 +186,8 @@ public final class EffectRunner: @unchecked Sendable {
             return .prompts(Result { PromptsData(versions: try data.promptVersions(), outcomes: try data.promptOutcomes(nil)) })
         case .optimizePrompt(let name):
             return .optimized(Result {
+                // The optimiser writes its candidate without an actor: the role is checked here, at the time it runs.
+                if let reviewer { try data.authorize(reviewer, .optimize) }
                 guard let optimizer else { throw Failure(description: Self.noOptimizer) }
                 return try optimizer(name)
             })
@@ -198,8 +234,10 @@ public final class EffectRunner: @unchecked Sendable {
 
 extension Console {
     /// Runs the app without a terminal: feeds `keys` one at a time, letting every effect finish before the
-    /// next key (so a script sees the result of each key), and returns the final state.
-    public static func runHeadless(state initial: AppState, runner: EffectRunner, keys: [Key]) -> AppState {
+    /// next key (so a script sees the result of each key), and returns the final state. At the end the console
+    /// closes like one that quits (the sample it holds is given up), unless `leaveOpen` (tests that go on
+    /// pressing keys, or look at it as it was on screen).
+    public static func runHeadless(state initial: AppState, runner: EffectRunner, keys: [Key], leaveOpen: Bool = false) -> AppState {
         var state = initial
         runner.reviewer = state.reviewer
         runner.start(start(&state))
@@ -209,6 +247,7 @@ extension Console {
             runner.start(update(&state, .key(key)))
             settle(&state, runner)
         }
+        if !leaveOpen { runner.start(close(&state)) }
         runner.finishWrites()
         settle(&state, runner)
         return state
@@ -262,7 +301,8 @@ extension Console {
                 lastPoll = now
             }
         }
-        // Decisions already made are written before the console goes.
+        // Decisions already made are written before the console goes, and what it holds is given up.
+        runner.start(close(&state))
         runner.finishWrites()
     }
 }

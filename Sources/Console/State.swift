@@ -51,11 +51,27 @@ struct SessionsState {
 }
 
 struct ReviewState {
-    var list = PagedList<QueueItem, QueueCursor>(cursorOf: { $0.cursor })
+    /// The review queue (this reviewer's: others' reservations and own votes are left out).
+    var queue = PagedList<QueueItem, QueueCursor>(cursorOf: { $0.cursor })
+    /// The adjudication queue: samples whose independent decisions disagreed (one page, in id order).
+    var disputed = PagedList<QueueItem, QueueCursor>(cursorOf: { $0.cursor })
+    /// Showing the adjudication queue instead of the review queue (`A`).
+    var adjudicating = false
+    /// The list on screen: the review queue, or the adjudication queue while adjudicating.
+    var list: PagedList<QueueItem, QueueCursor> {
+        get { adjudicating ? disputed : queue }
+        set { if adjudicating { disputed = newValue } else { queue = newValue } }
+    }
+    /// The sample the store holds for this reviewer, and the sample last asked for (asked for once).
+    var reservation: ReservedSample?
+    var requestedReservation: Int64?
+    /// The selected disputed sample's votes, once loaded (adjudication view).
+    var votes: (sampleID: Int64, list: VoteList)?
+    var requestedVotes: Int64?
     var context: (sampleID: Int64, turns: [FlywheelStore.ConversationTurn])?
     var requestedContext: Int64?
     var detailScroll = 0
-    /// Decisions that can be undone, newest last, with the row as it was so it can go back in the list.
+    /// Decisions (and adjudications) that can be undone, newest last, with the row as it was so it can go back in its list.
     var undoStack: [(record: ReviewRecord, item: QueueItem)] = []
     /// The selected tags sample's tags, once loaded, and the verdicts being edited.
     var tags: (sampleID: Int64, tags: [SampleTag])?
@@ -63,6 +79,36 @@ struct ReviewState {
     var tagDraft: TagDraft?
     /// Rows taken out of the list while their decision is being written, by sample id, with their position.
     var inFlight: [Int64: (item: QueueItem, index: Int)] = [:]
+}
+
+/// A sample reserved for this reviewer: since when (this console's clock) and until when (the store's).
+struct ReservedSample: Equatable {
+    var sampleID: Int64
+    var since: Int64
+    var until: Int64
+    /// A renewal has been asked for and not answered yet.
+    var renewing = false
+}
+
+/// Who is at the console, as the store knows them: their registered role (nil when not registered), whether
+/// roles are enforced (someone is registered), and the team's review settings.
+public struct TeamInfo: Equatable, Sendable {
+    var member: TeamMember?
+    var enforced: Bool
+    var settings: TeamSettings
+}
+
+/// Independent decisions on a sample, as the viewer may see them: everyone's once theirs is in (or when they
+/// adjudicate), otherwise only how many there are.
+public struct VoteList: Equatable, Sendable {
+    var visible: [Vote]
+    var hidden: Int
+}
+
+/// How far a sample's overlap has got after a vote: `cast` of the `needed` independent decisions are in.
+public struct VoteCount: Equatable, Sendable {
+    var cast: Int
+    var needed: Int
 }
 
 /// The whole state of the console. `Console.update` is the only thing that changes it.
@@ -81,6 +127,8 @@ public struct AppState {
     var metrics = MetricsState()
     var preview = PreviewState()
     var annotate = AnnotateState()
+    /// The acting user's role and the team settings, once loaded (until then the store's checks alone apply).
+    var team: TeamInfo?
     /// What the terminal can show: image previews use it (the theme is already adapted).
     var depth: ColorDepth = .full256
     var counts: Counts?
@@ -123,7 +171,14 @@ public enum Message {
     case context(sampleID: Int64, Result<[FlywheelStore.ConversationTurn], Error>)
     case counts(Result<Counts, Error>)
     case queueCount(Result<Int, Error>)
-    case reviewed(sampleID: Int64, decision: ReviewDecision, Result<ReviewRecord, Error>)
+    /// A decision's answer; `votes` when it was one vote of several and the sample still waits for others.
+    case reviewed(sampleID: Int64, decision: ReviewDecision, Result<ReviewRecord, Error>, votes: VoteCount? = nil)
+    case adjudicated(sampleID: Int64, decision: ReviewDecision, Result<ReviewRecord, Error>)
+    case reserved(sampleID: Int64, Result<ReservationOutcome, Error>)
+    case released(Result<Void, Error>)
+    case disputedPage(requested: Int, Result<[QueueItem], Error>)
+    case votes(sampleID: Int64, Result<VoteList, Error>)
+    case team(Result<TeamInfo, Error>)
     case undone(Result<ReviewRecord, Error>)
     case dataVersion(Result<Int, Error>)
     case patterns(days: Int, Result<PatternsData, Error>)
@@ -150,6 +205,15 @@ public enum Effect: Equatable {
     /// After a decision only the queue's count can have changed.
     case loadQueueCount
     case review(sampleID: Int64, decision: ReviewDecision, reviewer: String)
+    /// Decides a disputed sample.
+    case adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String)
+    /// Holds the sample for the reviewer (or renews the hold); gives up the one held before.
+    case reserve(sampleID: Int64, reviewer: String)
+    case releaseReservations(reviewer: String)
+    case loadDisputed(limit: Int)
+    case loadVotes(sampleID: Int64)
+    /// The acting user's role, whether roles are enforced, the team settings.
+    case loadTeam
     case undo(ReviewRecord, reviewer: String)
     case pollDataVersion
     case loadPatterns(days: Int)
@@ -170,7 +234,8 @@ public enum Effect: Equatable {
     /// Writes run one at a time, in order; reads may run alongside.
     var isWrite: Bool {
         switch self {
-        case .review, .undo, .activatePrompt, .optimizePrompt, .reviewTags, .annotate, .skipAnnotation: return true
+        case .review, .undo, .activatePrompt, .optimizePrompt, .reviewTags, .annotate, .skipAnnotation,
+             .adjudicate, .reserve, .releaseReservations: return true
         default: return false
         }
     }

@@ -19,7 +19,7 @@ extension Console {
     static func isTagSample(_ item: QueueItem?) -> Bool { item?.sample.taskType == "tags" }
 
     static func tagFollowUp(_ state: inout AppState) -> [Effect] {
-        guard state.screen == .review, let item = state.review.list.selectedRow, isTagSample(item),
+        guard state.screen == .review, !state.review.adjudicating, let item = state.review.list.selectedRow, isTagSample(item),
               state.review.tags?.sampleID != item.sample.id, state.review.requestedTags != item.sample.id else { return [] }
         state.review.requestedTags = item.sample.id
         return [.loadTags(sampleID: item.sample.id)]

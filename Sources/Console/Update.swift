@@ -8,7 +8,7 @@ public enum Console {
     /// Effects to start with: the first page of the first screen and the counts.
     public static func start(_ state: inout AppState) -> [Effect] {
         var effects = reloadSessions(&state)
-        effects.append(.loadCounts)
+        effects += [.loadCounts, .loadTeam]
         state.pending += effects.count
         return effects + [.pollDataVersion]
     }
@@ -23,8 +23,9 @@ public enum Console {
         case .tick:
             state.spinnerFrame += 1
         case .dataVersion:
-            // Polls are the runtime's, not the user's: they do not run the spinner.
-            effects = handleResult(&state, message)
+            // Polls are the runtime's, not the user's: they do not run the spinner. The poll is also the clock
+            // that renews a reservation the reviewer is still working on.
+            effects = handleResult(&state, message) + renewReservation(&state)
         default:
             state.pending = max(0, state.pending - 1)
             effects = handleResult(&state, message)
@@ -114,25 +115,34 @@ public enum Console {
     }
 
     static func perform(_ state: inout AppState, _ action: Action) -> [Effect] {
+        // A key the user's role may not use says so, naming the role that may, and does nothing else.
+        if let needed = permissionNeeded(state, action), refuse(&state, needed) { return [] }
         if state.screen == .annotate, [.accept, .edit, .toggleTag, .skip, .down, .up].contains(action) {
             return performAnnotate(&state, action)
         }
         switch action {
-        case .quit: state.quit = true
+        case .quit:
+            state.quit = true
+            return releaseReservation(&state)
         case .help: state.showHelp = true
         case .refresh:
             state.status = StatusLine(text: "reloading…", isError: false)
-            return reloadCurrent(&state) + [.loadCounts]
+            return reloadCurrent(&state) + [.loadCounts, .loadTeam]
         case .screen(let s):
             guard s != state.screen else { return [] }
+            // Leaving the review screen gives up the sample held there.
+            let released = state.screen == .review ? releaseReservation(&state) : []
             state.screen = s
             state.preview.zoomed = false
             state.focus = .list
             state.status = nil
-            if s == .review, !state.review.list.loaded && !state.review.list.loadingForward { return reloadQueue(&state) }
-            if [.patterns, .prompts, .metrics].contains(s) { return loadImprovementScreen(&state) }
-            if s == .annotate, !state.annotate.loaded { return loadAnnotate(&state) }
-            if s == .sessions, !state.sessions.list.loaded && !state.sessions.list.loadingForward { return reloadSessions(&state) }
+            if s == .review, !state.review.list.loaded && !state.review.list.loadingForward {
+                return state.review.adjudicating ? reloadDisputed(&state) : reloadQueue(&state)
+            }
+            if [.patterns, .prompts, .metrics].contains(s) { return released + loadImprovementScreen(&state) }
+            if s == .annotate, !state.annotate.loaded { return released + loadAnnotate(&state) }
+            if s == .sessions, !state.sessions.list.loaded && !state.sessions.list.loadingForward { return released + reloadSessions(&state) }
+            return released
         case .down, .up, .pageDown, .pageUp, .top:
             let page = max(1, Layout(width: state.width, height: state.height).listRows)
             let delta: Int
@@ -152,7 +162,7 @@ public enum Console {
                 return []
             }
             if action == .top, state.screen == .sessions, !state.sessions.list.atStart { return reloadSessions(&state) }
-            if action == .top, state.screen == .review, !state.review.list.atStart { return reloadQueue(&state) }
+            if action == .top, state.screen == .review, !state.review.adjudicating, !state.review.list.atStart { return reloadQueue(&state) }
             moveSelection(&state, by: delta)
         case .focusNext:
             state.focus = state.focus == .list ? .detail : .list
@@ -173,7 +183,8 @@ public enum Console {
             return decide(&state, sampleID: item.sample.id, action == .approve ? .approve : .reject)
         case .edit:
             guard let item = state.review.list.selectedRow else { return noSample(&state) }
-            if isTagSample(item) { return startTagEdit(&state, item) }
+            // An adjudicator writes the answer; the tag editor is the review queue's.
+            if isTagSample(item), !state.review.adjudicating { return startTagEdit(&state, item) }
             state.mode = .editAnswer(LineEditor(item.sample.correctAnswer ?? ""), sampleID: item.sample.id)
             state.status = StatusLine(text: "editing the correct answer: Enter saves it (the sample becomes fixed), Esc cancels", isError: false)
         case .category:
@@ -186,6 +197,8 @@ public enum Console {
             state.status = StatusLine(text: "skipped #\(item.sample.id); it stays in the queue", isError: false)
         case .groupBy, .cycleWindow, .drill, .back, .toggleDiff, .optimize, .activate, .toggleBucket:
             return performImprovement(&state, action)
+        case .toggleAdjudication:
+            return toggleAdjudication(&state)
         case .zoom, .openImage:
             return performPreview(&state, action)
         case .accept, .toggleTag:
@@ -217,6 +230,7 @@ public enum Console {
             state.review.inFlight[sampleID] = (item, index)
             state.review.detailScroll = 0
         }
+        if state.review.adjudicating { return [.adjudicate(sampleID: sampleID, decision: decision, adjudicator: state.reviewer)] }
         return [.review(sampleID: sampleID, decision: decision, reviewer: state.reviewer)]
     }
 
@@ -249,19 +263,24 @@ public enum Console {
     }
 
     static func reloadQueue(_ state: inout AppState) -> [Effect] {
-        state.review.list.invalidate()
-        state.review.list.loadingForward = true
+        state.review.queue.invalidate()
+        state.review.queue.loadingForward = true
         return [.loadQueue(cursor: nil, direction: .forward, limit: PagedList<QueueItem, QueueCursor>.pageSize)]
     }
 
     static func reloadCurrent(_ state: inout AppState) -> [Effect] {
         var effects: [Effect] = []
         // Both lists are read again, keeping the screen the user is on; the other one reloads when shown.
-        if state.screen == .review { effects += reloadQueue(&state); state.sessions.list.invalidate() } else {
-            effects += reloadSessions(&state); state.review.list.invalidate()
+        if state.screen == .review {
+            effects += state.review.adjudicating ? reloadDisputed(&state) : reloadQueue(&state)
+            state.sessions.list.invalidate()
+        } else {
+            effects += reloadSessions(&state); state.review.queue.invalidate(); state.review.disputed.invalidate()
         }
         state.sessions.conversation = nil
         state.review.context = nil
+        state.review.votes = nil
+        state.review.requestedVotes = nil
         state.patterns.data = nil
         state.prompts.data = nil
         state.metrics.data = nil
@@ -301,16 +320,16 @@ public enum Console {
         case .queuePage(let cursor, let direction, let requested, let result):
             switch result {
             case .failure(let e):
-                state.review.list.loadingForward = false
-                state.review.list.loadingBackward = false
+                state.review.queue.loadingForward = false
+                state.review.queue.loadingBackward = false
                 state.status = StatusLine(text: "cannot load the review queue: \(e)", isError: true)
             case .success(var rows):
                 // Rows whose decision is being written stay out of the list.
                 rows.removeAll { state.review.inFlight[$0.sample.id] != nil }
                 switch (cursor, direction) {
-                case (nil, _): state.review.list.reset(rows, requested: requested)
-                case (let c?, .forward): state.review.list.append(rows, requested: requested, after: c)
-                case (let c?, .backward): state.review.list.prepend(rows, requested: requested, before: c)
+                case (nil, _): state.review.queue.reset(rows, requested: requested)
+                case (let c?, .forward): state.review.queue.append(rows, requested: requested, after: c)
+                case (let c?, .backward): state.review.queue.prepend(rows, requested: requested, before: c)
                 }
             }
         case .context(let id, let result):
@@ -329,26 +348,34 @@ public enum Console {
             case .success(let n): state.counts?.queue = n
             case .failure(let e): state.status = StatusLine(text: "cannot count the queue: \(e)", isError: true)
             }
-        case .reviewed(let id, let decision, let result):
+        case .reviewed(let id, let decision, let result, let votes):
             let taken = state.review.inFlight.removeValue(forKey: id)
             switch result {
             case .success(let record):
                 if case .recategorize(let c) = decision {
-                    if let i = state.review.list.rows.firstIndex(where: { $0.sample.id == id }) {
-                        state.review.list.update(at: i) { $0.sample.category = c }
-                        state.review.undoStack.append((record, state.review.list.rows[i]))
+                    if let i = state.review.queue.rows.firstIndex(where: { $0.sample.id == id }) {
+                        state.review.queue.update(at: i) { $0.sample.category = c }
+                        state.review.undoStack.append((record, state.review.queue.rows[i]))
                     }
                     state.status = StatusLine(text: "#\(id) category set to \(c) (u undoes)", isError: false)
                 } else {
                     if let taken { state.review.undoStack.append((record, taken.item)) }
-                    let verb = ["approve": "approved", "reject": "rejected", "fix": "fixed", "fix_tags": "tags fixed"][record.action] ?? record.action
-                    state.status = StatusLine(text: "#\(id) \(verb) by \(record.reviewer) (u undoes)", isError: false)
+                    // The store dropped the reservation with the vote.
+                    if state.review.reservation?.sampleID == id { state.review.reservation = nil }
+                    state.status = StatusLine(text: decisionMessage(record, votes: votes), isError: false)
                 }
                 return [.loadQueueCount]
             case .failure(let e):
-                if let taken { state.review.list.insert(taken.item, at: taken.index) }
-                state.status = StatusLine(text: "#\(id) not saved: \(e)", isError: true)
+                if let taken {
+                    // Back on show with the store's word, and not reserved again at once (which would only
+                    // replace that word with the reservation's).
+                    state.review.queue.insert(taken.item, at: taken.index)
+                    state.review.requestedReservation = id
+                }
+                state.status = StatusLine(text: refusalText(id, e), isError: true)
             }
+        case .adjudicated, .reserved, .released, .disputedPage, .votes, .team:
+            return handleTeamResult(&state, message)
         case .undone(let result):
             switch result {
             case .success(let record):
@@ -357,13 +384,17 @@ public enum Console {
                     item.sample.state = record.after.state
                     item.sample.correctAnswer = record.after.correctAnswer
                     item.sample.category = record.after.category
-                    if let j = state.review.list.rows.firstIndex(where: { $0.sample.id == record.sampleID }) {
-                        state.review.list.update(at: j) { $0 = item }
-                        state.review.list.selected = j
+                    // An undone adjudication goes back to the adjudication queue, anything else to the review queue.
+                    let list: WritableKeyPath<ReviewState, PagedList<QueueItem, QueueCursor>> =
+                        record.after.state == SampleState.disputed.rawValue ? \.disputed : \.queue
+                    if let j = state.review[keyPath: list].rows.firstIndex(where: { $0.sample.id == record.sampleID }) {
+                        state.review[keyPath: list].update(at: j) { $0 = item }
+                        state.review[keyPath: list].selected = j
                     } else {
-                        // Back into the queue in rank order, and selected.
-                        let at = state.review.list.rows.firstIndex { ($0.rank, $0.sample.id) > (item.rank, item.sample.id) } ?? state.review.list.rows.count
-                        state.review.list.insert(item, at: at)
+                        // Back into the queue in rank order (the adjudication queue: id order), and selected.
+                        let rows = state.review[keyPath: list].rows
+                        let at = rows.firstIndex { ($0.rank, $0.sample.id) > (item.rank, item.sample.id) } ?? rows.count
+                        state.review[keyPath: list].insert(item, at: at)
                     }
                 }
                 state.status = StatusLine(text: "undone: #\(record.sampleID) is \(record.after.state) again", isError: false)
@@ -411,10 +442,12 @@ public enum Console {
         if state.screen != .patterns { state.patterns.data = nil }
         if state.screen != .prompts { state.prompts.data = nil }
         if state.screen != .metrics { state.metrics.data = nil }
+        // Roles and settings may have changed too.
+        effects.append(.loadTeam)
         if state.screen == .sessions, state.sessions.list.atStart, state.sessions.list.selected == 0 {
             effects += reloadSessions(&state)
         } else if state.screen == .review, state.review.list.atStart, state.review.list.selected == 0, state.review.inFlight.isEmpty {
-            effects += reloadQueue(&state)
+            effects += state.review.adjudicating ? reloadDisputed(&state) : reloadQueue(&state)
         } else if state.screen == .sessions {
             state.sessions.list.reopen()
         } else if state.screen == .review {
@@ -451,14 +484,16 @@ public enum Console {
             }
         case .review:
             let list = state.review.list
-            if let c = list.wantsForward(margin: margin) {
-                state.review.list.loadingForward = true
+            // The adjudication queue is one page; only the review queue pages.
+            if !state.review.adjudicating, let c = list.wantsForward(margin: margin) {
+                state.review.queue.loadingForward = true
                 effects.append(.loadQueue(cursor: c, direction: .forward, limit: PagedList<QueueItem, QueueCursor>.pageSize))
             }
-            if let c = list.wantsBackward(margin: margin) {
-                state.review.list.loadingBackward = true
+            if !state.review.adjudicating, let c = list.wantsBackward(margin: margin) {
+                state.review.queue.loadingBackward = true
                 effects.append(.loadQueue(cursor: c, direction: .backward, limit: PagedList<QueueItem, QueueCursor>.pageSize))
             }
+            effects += teamFollowUps(&state)
             if let row = list.selectedRow, state.review.context?.sampleID != row.sample.id,
                state.review.requestedContext != row.sample.id {
                 state.review.requestedContext = row.sample.id

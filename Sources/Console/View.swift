@@ -85,7 +85,7 @@ extension Console {
         if let c = state.counts {
             left += " │ \(c.sessions) sessions · \(c.flagged) flagged · \(c.queue) to review"
         }
-        left += " │ \(state.reviewer) "
+        left += " │ \(userLabel(state)) "
         var x = buf.put(left, x: 0, y: y, style: t[.status])
         if state.pending > 0 {
             x += buf.put("\(spinner[state.spinnerFrame % spinner.count]) loading ", x: x, y: y, style: t[.status].adding(.bold))
@@ -179,12 +179,15 @@ extension Console {
         let t = state.theme
         var list = state.review.list
         let lw = Layout(width: state.width, height: state.height).list.width - 3
-        let area = drawListFrame(&buf, state, title: "Review queue", header: " " + queueRowText(nil, width: lw))
+        let overlap = state.team?.settings.overlap ?? 1
+        let title = state.review.adjudicating ? "Adjudication · disputed samples" : "Review queue" + (overlap > 1 ? " · overlap \(overlap)" : "")
+        let area = drawListFrame(&buf, state, title: title, header: " " + queueRowText(nil, width: lw))
         list.scroll(height: area.height)
         if !list.loaded {
             buf.put("loading…", x: area.x + 1, y: area.y, style: t[.muted])
         } else if list.isEmpty {
-            buf.put("nothing waiting for review", x: area.x + 1, y: area.y, maxWidth: area.width - 1, style: t[.muted])
+            buf.put(state.review.adjudicating ? "no disputed samples (A goes back to the review queue)" : "nothing waiting for review",
+                    x: area.x + 1, y: area.y, maxWidth: area.width - 1, style: t[.muted])
         }
         for i in 0..<area.height {
             let idx = list.top + i
@@ -299,7 +302,13 @@ extension Console {
             }
         }
         lines += wrapLines("\(s.state) · \(s.quality) quality · \(s.source.replacingOccurrences(of: "_", with: " ")) · \(s.taskType)", width: width, style: t[.muted])
+        lines += reservationLines(state, sampleID: s.id)
         lines.append(Line("", t[.base]))
+        // Votes only in the adjudication queue: in the review queue nobody sees the others' before their own is in.
+        if state.review.adjudicating {
+            lines += voteLines(state, sampleID: s.id, width: width, labelW: labelW)
+            lines.append(Line("", t[.base]))
+        }
         var editor: LineEditor?
         if case .editAnswer(let e, let id) = state.mode, id == s.id {
             editor = e
@@ -311,7 +320,7 @@ extension Console {
         }
         field("Wrong", s.wrongAnswer, t[.answerWrong])
         field("Question", s.question, t[.base])
-        if isTagSample(item) { lines += tagLines(state, item, width: width) }
+        if isTagSample(item), !state.review.adjudicating { lines += tagLines(state, item, width: width) }
         field("Image", item.imageRef, t[.base])
         field("Category", s.category, t[.base])
         field("Evidence", s.evidence.map(oneLine), t[.base])

@@ -378,7 +378,21 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
         try store.annotate(taskID: taskID, answer: answer, tags: tags, annotator: annotator, now: now)
     }
     func skipAnnotation(taskID: Int64, annotator: String, now: Int64) throws { try store.skipAnnotation(taskID: taskID, annotator: annotator, now: now) }
-
+    func reserve(sampleID: Int64, reviewer: String, now: Int64) throws -> ReservationOutcome {
+        try timed("reserve (write)") { try store.reserve(sampleID: sampleID, reviewer: reviewer, now: now) }
+    }
+    func releaseReservations(reviewer: String) throws { try timed("releaseReservations (write)") { try store.releaseReservations(reviewer: reviewer) } }
+    func disputedSamples(limit: Int) throws -> [QueueItem] { try timed("disputedSamples") { try store.disputedSamples(limit: limit) } }
+    func decisions(sampleID: Int64, viewer: String) throws -> (visible: [Vote], hidden: Int) {
+        try timed("decisions") { try store.decisions(sampleID: sampleID, viewer: viewer) }
+    }
+    func adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String, now: Int64) throws -> ReviewRecord {
+        try timed("adjudicate (write)") { try store.adjudicate(sampleID: sampleID, decision: decision, adjudicator: adjudicator, now: now) }
+    }
+    func teamMember(named name: String) throws -> TeamMember? { try timed("teamMember") { try store.teamMember(named: name) } }
+    func rolesEnforced() throws -> Bool { try timed("rolesEnforced") { try store.rolesEnforced() } }
+    func teamSettings() throws -> TeamSettings { try timed("teamSettings") { try store.teamSettings() } }
+    func authorize(_ actor: String, _ action: TeamAction) throws { try timed("authorize") { try store.authorize(actor, action) } }
 }
 
 /// Opens the store anew, starts the console, answers every effect, presses `keys` (each settled), renders.

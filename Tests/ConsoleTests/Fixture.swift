@@ -70,17 +70,29 @@ enum Fixture {
         return s
     }
 
-    static func state(width: Int = 100, height: Int = 24) -> AppState {
-        AppState(width: width, height: height, reviewer: "tester", theme: .builtinDefault, timeZone: TimeZone(identifier: "UTC")!, clock: { now })
+    static func state(width: Int = 100, height: Int = 24, reviewer: String = "tester") -> AppState {
+        AppState(width: width, height: height, reviewer: reviewer, theme: .builtinDefault, timeZone: TimeZone(identifier: "UTC")!, clock: { now })
     }
 
-    /// Runs keys headlessly against `store` and returns the final state.
-    static func run(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24, optimizer: PromptOptimizing? = nil) throws -> AppState {
-        Console.runHeadless(state: state(width: width, height: height), runner: EffectRunner(data: store, optimizer: optimizer, clock: { now }),
-                            keys: try KeyScript.parse(keys))
+    /// Runs keys headlessly against `store` as `reviewer` and returns the final state, the console still open
+    /// (what it holds stays held, as it was on screen).
+    static func run(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24, reviewer: String = "tester",
+                    optimizer: PromptOptimizing? = nil) throws -> AppState {
+        Console.runHeadless(state: state(width: width, height: height, reviewer: reviewer),
+                            runner: EffectRunner(data: store, optimizer: optimizer, clock: { now }), keys: try KeyScript.parse(keys),
+                            leaveOpen: true)
     }
 
-    static func screen(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24) throws -> String {
-        Console.render(try run(store, keys, width: width, height: height)).text
+    static func screen(_ store: Store, _ keys: String, width: Int = 100, height: Int = 24, reviewer: String = "tester") throws -> String {
+        Console.render(try run(store, keys, width: width, height: height, reviewer: reviewer)).text
+    }
+
+    /// Registers a team (which turns role checks on): root (admin), rev (reviewer), adj (reviewer marked
+    /// adjudicator), ann (annotator), pm1 (pm).
+    static func addTeam(_ store: Store) throws {
+        try store.addTeamMember(name: "root", role: .admin, by: "root", now: base)
+        for (name, role, adjudicator) in [("rev", TeamRole.reviewer, false), ("adj", .reviewer, true), ("ann", .annotator, false), ("pm1", .pm, false)] {
+            try store.addTeamMember(name: name, role: role, adjudicator: adjudicator, by: "root", now: base)
+        }
     }
 }
