@@ -13,7 +13,7 @@ struct Flywheel: ParsableCommand {
                       PromptCommand.self, OptimizeCommand.self, PatternsCommand.self, PlanCommand.self, ABCommand.self, MetricsCommand.self, ExportCommand.self,
                       SeedImagesCommand.self, AnnotateQueueCommand.self, AnnotationsCommand.self, AugmentCommand.self,
                       UserCommand.self, SettingsCommand.self, AuditCommand.self, ReviewCommand.self, DisputesCommand.self,
-                      AdjudicateCommand.self, ReservationsCommand.self])
+                      AdjudicateCommand.self, ReservationsCommand.self, AgreementCommand.self, EndUsersCommand.self])
 }
 
 /// `--db` on every command; else FLYWHEEL_DB; else the XDG data directory.

@@ -35,6 +35,8 @@ private struct TeamFixture {
     let db: String
     let pending: [Int64]
     let disputed: [Int64]
+    /// Samples held because their end user was flagged (h0…): two per try, for release and for discard.
+    let held: [Int64]
 
     init(pending: Int = 0, disputed: Int = 0) throws {
         dir = tempDir()
@@ -47,7 +49,9 @@ private struct TeamFixture {
         }
         try store.addPromptVersion(name: "base", template: "Answer the question about the image.", parent: nil, author: nil, taskType: "vqa", now: t0)
         _ = try store.insertSamples((0..<pending).map { sample("p\($0)") } + (0..<disputed).map { sample("d\($0)") }, now: t0)
+        _ = try store.insertSamples((0..<2 * pending).map { var s = sample("h\($0)"); s.state = .held; return s }, now: t0)
         let ids = try sampleIDs(store)
+        self.held = (0..<2 * pending).map { ids["h\($0)"]! }
         self.pending = (0..<pending).map { ids["p\($0)"]! }
         self.disputed = (0..<disputed).map { ids["d\($0)"]! }
         try store.setTeamSetting("review.overlap", "2", by: "admin", now: t0)
@@ -56,6 +60,12 @@ private struct TeamFixture {
             _ = try store.review(sampleID: id, decision: .reject, reviewer: "r2", now: t0)
         }
         try store.setTeamSetting("review.overlap", "1", by: "admin", now: t0)
+        // End user u-end, known to the trust table, for overrides.
+        let events = #"{"type":"turn","event_id":"e-t1","session_id":"e","user_id":"u-end","turn_index":0,"role":"assistant","content":"12","request_id":"e-r","ts":"2026-01-01T00:00:01Z"}"#
+            + "\n" + #"{"type":"feedback","event_id":"e-f","session_id":"e","request_id":"e-r","user_id":"u-end","kind":"thumbs_up","ts":"2026-01-01T00:00:02Z"}"#
+        try (events + "\n").write(toFile: dir + "/end-user.jsonl", atomically: true, encoding: .utf8)
+        _ = try flywheel(["ingest", dir + "/end-user.jsonl", "--db", db], env: env)
+        try store.refreshTrust(actor: "test", now: t0)
         try FileManager.default.createDirectory(atPath: dir + "/images", withIntermediateDirectories: true)
         try (Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]) + Data("IHDR".utf8) + Data([0, 0, 0, 4, 0, 0, 0, 3, 8, 2, 0, 0, 0, 7]))
             .write(to: URL(fileURLWithPath: dir + "/images/a.png"))
@@ -85,11 +95,13 @@ private let guardedCommands: [String: Guarded] = [
     "user role": Guarded(action: .manageUsers) { _, i in ["user", "role", "target", i % 2 == 0 ? "reviewer" : "annotator"] },
     "review": Guarded(action: .review) { f, i in ["review", String(f.pending[i]), "approve"] },
     "adjudicate": Guarded(action: .adjudicate) { f, i in ["adjudicate", String(f.disputed[i]), "reject"] },
+    "users release": Guarded(action: .releaseHeld) { f, i in ["users", "release", String(f.held[i])] },
+    "users discard": Guarded(action: .releaseHeld) { f, i in ["users", "discard", String(f.held[f.held.count / 2 + i])] },
+    "users override": Guarded(action: .moderateUsers) { _, i in ["users", "override", "u-end", i % 2 == 0 ? "trusted" : "rules"] },
 ]
 
-/// Guarded actions no CLI command takes yet: annotating is the console's; held feedback and end-user flags come
-/// with the trust work.
-private let notOnTheCLI: Set<TeamAction> = [.annotate, .releaseHeld, .moderateUsers]
+/// Guarded actions no CLI command takes: annotating is the console's.
+private let notOnTheCLI: Set<TeamAction> = [.annotate]
 
 @Suite struct TeamCLITests {
     @Test func everyGuardedCommandRefusesTheRolesTheTableRefuses() throws {
