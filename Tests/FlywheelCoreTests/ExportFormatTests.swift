@@ -50,7 +50,7 @@ struct ExportFormatTests {
         #expect(ExportLine.csvField("two\nlines") == "\"two\nlines\"")
         #expect(ExportLine.csvField("cr\r") == "\"cr\r\"")
         #expect(ExportLine.csv(sample, split: "train", image: "/a,b.png")
-                == "7,train,user_correction,high,fixed,number_misread,vqa,s1,s1-r1,\"/a,b.png\",\"总金额是多少?\n\"\"total\"\"\",87,78,,2026-05-01T00:00:00Z")
+                == "7,train,user_correction,high,fixed,number_misread,vqa,s1,s1-r1,\"/a,b.png\",\"总金额是多少?\n\"\"total\"\"\",87,78,,2026-05-01T00:00:00Z,1.0000")
     }
 
     @Test func splitIsDeterministicAndNearTheRatio() {
