@@ -268,4 +268,57 @@ private func shellQuoted(_ s: String) -> String {
         let seedActions = try store.reviewActions(sampleID: try #require(seeds.first?.id))
         #expect(seedActions.map(\.action) == ["annotate"] && seedActions.map(\.reviewer) == ["e2e-tester"])
     }
+
+    /// Two real consoles, alice's and bob's, on one database file: the sample alice opened is hers, so bob's
+    /// queue starts on another one; quitting gives alice's up.
+    @Test(.enabled(if: onPath("tmux") != nil, "tmux is not on PATH"), .timeLimit(.minutes(2)))
+    func twoConsolesDoNotOpenTheSameSample() async throws {
+        let dir = tempDir()
+        let db = dir + "/demo.sqlite"
+        let demo = try flywheel(["demo", "--db", db, "--no-console"])
+        try #require(demo.status == 0, "flywheel demo failed: \(demo.stderr)")
+        func console(_ user: String) async throws -> (TmuxConsole, exitFile: String) {
+            let own = dir + "/" + user
+            try FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: true)
+            let tmux = try TmuxConsole(tmux: onPath("tmux")!, dir: own)
+            let exitFile = own + "/console.exit"
+            let command = "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color "
+                + [flywheelBinary(), "console", "--db", db, "--user", user].map(shellQuoted).joined(separator: " ")
+                + "; echo $? > " + shellQuoted(exitFile)
+            try tmux.start(width: 120, height: 35, command: command)
+            try await tmux.waitFor("│ \(user)")  // the status line: the console is up
+            return (tmux, exitFile)
+        }
+        let (alice, aliceExit) = try await console("alice")
+        defer { alice.kill() }
+        try alice.send("2")
+        let first = try await alice.waitUntil("alice's selected sample") { selectedAndShown($0) }
+        try await alice.waitFor("reserved for you until")
+        let store = try Store.open(path: db)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(try store.reservations(now: now).map { "\($0.sampleID):\($0.reviewer)" } == ["\(first):alice"])
+
+        let (bob, bobExit) = try await console("bob")
+        defer { bob.kill() }
+        try bob.send("2")
+        let bobs = try await bob.waitUntil("bob's selected sample") { selectedAndShown($0) }
+        try await bob.waitFor("reserved for you until")
+        #expect(bobs != first, "bob's queue starts on the sample alice holds")
+        #expect(!bob.lastScreen.contains("#\(first) "), "alice's sample is not in bob's queue")
+        let held = try store.reservations(now: Int64(Date().timeIntervalSince1970 * 1000)).map { "\($0.sampleID):\($0.reviewer)" }.sorted()
+        #expect(held == ["\(bobs):bob", "\(first):alice"].sorted())
+
+        // alice quits: her sample is free again; bob's stays his.
+        try alice.send("q")
+        let status = try await alice.waitUntil("alice's console to exit") { _ in
+            (try? String(contentsOfFile: aliceExit, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        #expect(status == 0)
+        #expect(try store.reservations(now: Int64(Date().timeIntervalSince1970 * 1000)).map(\.reviewer) == ["bob"])
+        try bob.send("q")
+        _ = try await bob.waitUntil("bob's console to exit") { _ in
+            (try? String(contentsOfFile: bobExit, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        #expect(try store.reservations(now: Int64(Date().timeIntervalSince1970 * 1000)).isEmpty)
+    }
 }
