@@ -13,6 +13,8 @@ Produces (deterministically, fixed seed; two runs give byte-identical output):
   sample-data/events/errors.jsonl   error_log events for real chat request_ids
   sample-data/broken/bad-lines.jsonl
                                     good events mixed with every kind of bad line
+  sample-data/team/feedback-burst.jsonl
+                                    one end user's burst of thumbs-downs (abuse flags)
   sample-data/labels.json           ground truth for the demo: image truths, per-
                                     answer correctness and per-user-turn labels
                                     (implicit correction, hard negative, ...)
@@ -30,6 +32,7 @@ import os
 import random
 import struct
 import sys
+import time
 import zlib
 from datetime import datetime, timedelta, timezone
 
@@ -39,6 +42,7 @@ ROOT = os.path.normpath(ROOT)
 IMG_DIR = os.path.join(ROOT, "images")
 EV_DIR = os.path.join(ROOT, "events")
 BROKEN_DIR = os.path.join(ROOT, "broken")
+TEAM_DIR = os.path.join(ROOT, "team")
 IMG_REF = "../images/"  # image refs are relative to the events/ folder
 
 EPOCH = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -1780,6 +1784,34 @@ def write_broken():
     return len(lines)
 
 
+def write_team():
+    """One end user, u-burst, who thumbs-down 30 answers within a minute on May 27: flywheel flags them
+    (nearly all thumbs-down, and a burst far above other users' rate) and holds their feedback. Not part of
+    the demo's normal ingest; no randomness, so the main data set is unaffected."""
+    os.makedirs(TEAM_DIR, exist_ok=True)
+    out = []
+    for i in range(30):
+        sid = "burst-s%02d" % i
+        rid = sid + "-r1"
+        base = 1779876000 + 2 * i  # 2026-05-27T10:00:00Z, one exchange every 2 s
+
+        def ts(k):
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + k))
+        out.append({"type": "turn", "event_id": sid + "-t0", "session_id": sid, "user_id": "u-burst", "turn_index": 0,
+                    "role": "user", "content": "这张收据的总金额是多少?", "request_id": rid, "ts": ts(0),
+                    "image": {"ref": "../images/receipt-%04d.png" % (i % 5 + 1)}})
+        out.append({"type": "turn", "event_id": sid + "-t1", "session_id": sid, "user_id": "u-burst", "turn_index": 1,
+                    "role": "assistant", "content": "总金额是%d.00元。" % (40 + i), "request_id": rid, "ts": ts(1),
+                    "response_ms": 1100, "model": "vlm-prod", "prompt_version": "vqa-v3"})
+        out.append({"type": "feedback", "event_id": sid + "-f1", "session_id": sid, "request_id": rid,
+                    "user_id": "u-burst", "kind": "thumbs_down", "ts": ts(1)})
+        out.append({"type": "session_end", "event_id": sid + "-end", "session_id": sid, "ts": ts(1)})
+    with open(os.path.join(TEAM_DIR, "feedback-burst.jsonl"), "w", encoding="utf-8", newline="\n") as f:
+        for ev in out:
+            f.write(json.dumps(ev, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+    return len(out)
+
+
 # ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
@@ -1795,7 +1827,7 @@ def write_jsonl(path, items):
 def main():
     rng = random.Random(SEED)
     os.makedirs(ROOT, exist_ok=True)
-    for d in (IMG_DIR, EV_DIR, BROKEN_DIR):
+    for d in (IMG_DIR, EV_DIR, BROKEN_DIR, TEAM_DIR):
         if os.path.isdir(d):
             for fn in os.listdir(d):
                 os.remove(os.path.join(d, fn))
@@ -1873,6 +1905,7 @@ def main():
     files["recognition.jsonl"] = write_jsonl(os.path.join(EV_DIR, "recognition.jsonl"), W.rec_events)
     files["errors.jsonl"] = write_jsonl(os.path.join(EV_DIR, "errors.jsonl"), W.err_events)
     n_broken = write_broken()
+    write_team()
 
     # counts
     fb = {}
@@ -1976,6 +2009,8 @@ def write_readme(c):
         "- `broken/bad-lines.jsonl`: good events mixed with bad lines (not JSON, truncated JSON, array, bare",
         "  string, invalid UTF-8, missing type / event_id / ts, wrong field types, unknown type `telemetry`,",
         "  an empty line). Good events there use `bad-` ids. Keep it out of a normal ingest.",
+        "- `team/feedback-burst.jsonl`: end user `u-burst` thumbs-downs 30 answers within a minute (for the",
+        "  trust and abuse rules: `flywheel ingest` it, `flywheel analyze`, then `flywheel users`).",
         "- `images/`: small RGB PNGs drawn with a 5x7 bitmap font: receipts, meters, shapes, signs, streets.",
         "- `labels.json`: ground truth (what each image shows, whether each answer was right, and a label per",
         "  user turn such as `implicit_correction`, `doubt`, `hard_negative`, `repeat_question`). It is not an",

@@ -92,7 +92,8 @@ struct AnalyzeCommand: ParsableCommand {
             if json {
                 print("{\"sessions\":\(s.sessions),\"open_sessions\":\(s.openSessions),\"new_signals\":\(s.newSignals),\"new_samples\":\(s.newSamples)"
                       + ",\"new_feedback_samples\":\(s.newFeedbackSamples),\"llm\":{\"configured\":\(config != nil),\"attempts\":\(s.llmAttempts)"
-                      + ",\"resolved\":\(s.llmResolved),\"ungrounded\":\(s.llmUngrounded),\"no_answer\":\(s.llmNoAnswer),\"failures\":\(s.llmFailures)}}")
+                      + ",\"resolved\":\(s.llmResolved),\"ungrounded\":\(s.llmUngrounded),\"no_answer\":\(s.llmNoAnswer),\"failures\":\(s.llmFailures)}"
+                      + ",\"trust_changes\":[\(s.trustChanges.map(jsonQuoted).joined(separator: ","))]}")
                 return
             }
             print("analysed \(s.sessions) session\(s.sessions == 1 ? "" : "s") (\(s.openSessions) still open): \(s.newSignals) new signals, \(s.newSamples) new samples (\(s.newFeedbackSamples) from explicit feedback)")
@@ -105,6 +106,11 @@ struct AnalyzeCommand: ParsableCommand {
             let states = try store.sampleCountsByState().map { "\($0.state) \($0.count)" }.joined(separator: ", ")
             print("signals: \(kinds.isEmpty ? "none" : kinds)")
             print("samples: \(states.isEmpty ? "none" : states)")
+            if !s.trustChanges.isEmpty {
+                let flagged = Set(try store.endUserTrust(flaggedOnly: true, limit: 10_000).map(\.user))
+                let changes = s.trustChanges.map { "\($0) (\(flagged.contains($0) ? "flagged: new feedback is held" : "no longer flagged"))" }
+                print("end users: \(changes.joined(separator: ", ")); see flywheel users")
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FlywheelCore
 import FlywheelStore
 import Foundation
+import TerminalKit
 
 // `flywheel agreement` (how much reviewers agree) and `flywheel users` (how far end users' feedback can be
 // trusted, who is flagged and why, and what is held).
@@ -124,14 +125,17 @@ struct EndUsersList: ParsableCommand {
                 print(flagged ? "No end user is flagged." : "No end-user trust computed yet: run flywheel analyze (or flywheel users --refresh).")
                 return
             }
-            var t = TextTable(headers: ["user", "feedback", "reviewed", "agreed", "score", "weight", "held", "flags"],
-                              widths: [18, 8, 8, 6, 5, 6, 4, 70])
-            for u in rows {
+            let cells = rows.map { u -> [String] in
                 var why = u.flags.map(\.reason).joined(separator: "; ")
                 if let o = u.override { why = "override: \(o)" + (why.isEmpty ? "" : " (rules: \(why))") }
-                t.add([u.user, String(u.feedback), String(u.reviewed), String(u.agreed), String(format: "%.2f", u.score),
-                       String(format: "%.2f", u.weight), String(u.heldSamples), (u.flagged ? "FLAGGED " : "") + why])
+                return [u.user, String(u.feedback), String(u.reviewed), String(u.agreed), String(format: "%.2f", u.score),
+                        String(format: "%.2f", u.weight), String(u.heldSamples), (u.flagged ? "FLAGGED " : "") + why]
             }
+            // The reasons are the point: the last column is as wide as the longest, never cut.
+            let reasons = max(5, cells.map { TextWidth.width(TextWidth.sanitize($0[7])) }.max() ?? 0)
+            var t = TextTable(headers: ["user", "feedback", "reviewed", "agreed", "score", "weight", "held", "flags"],
+                              widths: [18, 8, 8, 6, 5, 6, 4, reasons])
+            cells.forEach { t.add($0) }
             print(t.render())
         }
     }
@@ -156,10 +160,17 @@ struct EndUsersHeld: ParsableCommand {
     }
 }
 
-/// Release or discard: the same loop, reporting each sample.
-private func decideHeld(_ ids: [Int64], release: Bool, database: DatabaseOptions, actor: ActorOptions) throws {
+/// Release or discard: the same loop, reporting each sample. `from` adds every sample held from that end user.
+private func decideHeld(_ given: [Int64], from endUser: String?, release: Bool, database: DatabaseOptions, actor: ActorOptions) throws {
     let store = try database.open()
     let who = try actor.authorized(.releaseHeld, in: store)
+    var ids = given
+    if let endUser {
+        let theirs = try store.heldSamples(limit: Int.max).filter { $0.user == endUser }.map(\.sample.id)
+        if theirs.isEmpty { printErr("flywheel: nothing is held from end user '\(endUser)'") }
+        ids += theirs
+    }
+    guard !ids.isEmpty else { throw CLIError("name the samples (ids) or --from END_USER", exitCode: 64) }
     var failed = false
     for id in ids {
         do {
@@ -177,16 +188,18 @@ struct EndUsersRelease: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "release", abstract: "Let held samples into the review queue (reviewer or admin).")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var actor: ActorOptions
-    @Argument(help: "Sample ids.") var ids: [Int64]
-    func run() throws { try reportingErrors { try decideHeld(ids, release: true, database: database, actor: actor) } }
+    @Argument(help: "Sample ids.") var ids: [Int64] = []
+    @Option(name: .long, help: ArgumentHelp("Every sample held from this end user.", valueName: "END_USER")) var from: String?
+    func run() throws { try reportingErrors { try decideHeld(ids, from: from, release: true, database: database, actor: actor) } }
 }
 
 struct EndUsersDiscard: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "discard", abstract: "Reject held samples (reviewer or admin).")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var actor: ActorOptions
-    @Argument(help: "Sample ids.") var ids: [Int64]
-    func run() throws { try reportingErrors { try decideHeld(ids, release: false, database: database, actor: actor) } }
+    @Argument(help: "Sample ids.") var ids: [Int64] = []
+    @Option(name: .long, help: ArgumentHelp("Every sample held from this end user.", valueName: "END_USER")) var from: String?
+    func run() throws { try reportingErrors { try decideHeld(ids, from: from, release: false, database: database, actor: actor) } }
 }
 
 struct EndUsersOverride: ParsableCommand {
