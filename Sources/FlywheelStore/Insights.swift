@@ -265,7 +265,7 @@ extension Store {
                 SELECT \(start("at")), count(*), sum(state IN ('approved', 'fixed')) FROM timed WHERE at >= ? AND at < ? GROUP BY 1
                 """, columns: ["samples", "approved"])) { $1 }
             all.merge(try series("""
-                SELECT \(start("at")), count(*) FROM review_actions WHERE at >= ? AND at < ? AND action != 'undo' GROUP BY 1
+                SELECT \(start("at")), count(*) FROM review_actions WHERE at >= ? AND at < ? AND action NOT IN ('undo', 'llm_answer') GROUP BY 1
                 """, columns: ["reviews"])) { $1 }
             return all
         }
@@ -279,10 +279,10 @@ extension Store {
         }
     }
 
-    /// Review decisions (undos not counted) made in the window, by the reviewers' clock.
+    /// Review decisions (undos and the LLM's answers not counted) made in the window, by the reviewers' clock.
     public func reviewActionCount(_ w: InsightWindow) throws -> Int {
         try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM review_actions WHERE at >= ? AND at < ? AND action != 'undo'",
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM review_actions WHERE at >= ? AND at < ? AND action NOT IN ('undo', 'llm_answer')",
                              arguments: [w.since, w.until]) ?? 0
         }
     }

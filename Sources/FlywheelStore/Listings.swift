@@ -130,11 +130,17 @@ extension Store {
             // The attempt is always recorded; the answer only fills a sample that is still waiting for one.
             try db.execute(sql: "UPDATE training_samples SET extraction = ?, updated_at = ? WHERE id = ?",
                            arguments: [extraction, now, sampleID])
-            if let correctAnswer, let category {
+            if let correctAnswer, let category, let before = try snapshot(db, sampleID: sampleID) {
                 try db.execute(sql: """
                     UPDATE training_samples SET correct_answer = ?, error_category = ?, state = 'pending', updated_at = ?
                     WHERE id = ? AND state = 'needs_answer' AND correct_answer IS NULL
                     """, arguments: [correctAnswer, category.rawValue, now, sampleID])
+                // A machine's state change is audited like a person's.
+                if db.changesCount == 1 {
+                    _ = try appendAction(db, sampleID: sampleID, reviewer: "flywheel-analyze", action: "llm_answer", before: before,
+                                         after: SampleSnapshot(state: SampleState.pending.rawValue, correctAnswer: correctAnswer, category: category.rawValue),
+                                         at: now)
+                }
             }
         }
     }

@@ -224,8 +224,31 @@ extension Store {
             """, arguments: [at, actor, action, entity, entityID, before, after, note])
     }
 
-    /// The audit trail, newest first: sample reviews and every other state change, filtered.
-    public func auditTrail(_ filter: AuditFilter, limit: Int) throws -> [AuditEntry] {
+    /// The audit trail, newest first: sample reviews and every other state change, filtered. With a `viewer`,
+    /// votes on samples still waiting for more decisions are shown only to those who voted on them or may
+    /// adjudicate: others see "vote" and no verdict, as in the review queue.
+    public func auditTrail(_ filter: AuditFilter, limit: Int, viewer: String? = nil) throws -> [AuditEntry] {
+        let entries = try unmaskedAuditTrail(filter, limit: limit)
+        guard let viewer else { return entries }
+        return try writer.read { db in
+            if try Self.member(db, viewer)?.may(.adjudicate) == true { return entries }
+            return try entries.map { e in
+                guard e.entity == "sample", ["approve", "reject", "fix"].contains(e.action), e.note?.contains(#""outcome":"waiting""#) == true,
+                      let id = Int64(e.entityID) else { return e }
+                let state = try String.fetchOne(db, sql: "SELECT state FROM training_samples WHERE id = ?", arguments: [id])
+                guard state == SampleState.pending.rawValue || state == SampleState.needsAnswer.rawValue else { return e }
+                let voted = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
+                                              arguments: [id, viewer]) ?? false
+                if voted { return e }
+                var masked = e
+                masked.action = "vote"
+                masked.note = "hidden until you decide this sample"
+                return masked
+            }
+        }
+    }
+
+    func unmaskedAuditTrail(_ filter: AuditFilter, limit: Int) throws -> [AuditEntry] {
         var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
         if let v = filter.actor { clauses.append("actor = ?"); args.append(v) }
         if let v = filter.action { clauses.append("action = ?"); args.append(v) }

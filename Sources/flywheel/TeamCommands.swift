@@ -256,6 +256,8 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .long, help: "At most this many entries.")
     var limit = 50
 
+    @OptionGroup var viewer: ActorOptions
+
     @Flag(name: .long, help: "One JSON object per line.")
     var json = false
 
@@ -271,7 +273,8 @@ struct AuditCommand: ParsableCommand {
         try reportingErrors {
             let filter = AuditFilter(actor: actor, action: action, entity: entity, entityID: id,
                                      since: since.flatMap { WindowDate.parse($0) }, until: until.flatMap { WindowDate.parse($0, endOfDay: true) })
-            let entries = try database.open().auditTrail(filter, limit: limit)
+            // Votes on samples still waiting are the voters' (and adjudicators') to see, as in the console.
+            let entries = try database.open().auditTrail(filter, limit: limit, viewer: try viewer.name())
             if json {
                 for e in entries { print(auditJSONLine(e)) }
                 return

@@ -312,4 +312,33 @@ private func team(_ store: Store) throws {
             #expect(throws: DatabaseError.self) { try store.writer.write { db in try db.execute(sql: "DELETE FROM audit_log") } }
         }
     }
+
+    @Test func theLLMsAnswerIsAuditedButNotCountedAsAReview() throws {
+        let store = try Store.inMemory()
+        let ids = try waitingSamples(store, [nil])
+        try store.recordExtraction(sampleID: ids[0], extraction: "{}", correctAnswer: "78", category: .numberMisread, now: 50)
+        let rows = try store.reviewActions(sampleID: ids[0])
+        #expect(rows.map(\.action) == ["llm_answer"] && rows.first?.reviewer == "flywheel-analyze")
+        #expect(rows.first?.before.state == "needs_answer" && rows.first?.after == SampleSnapshot(state: "pending", correctAnswer: "78", category: "number_misread"))
+        #expect(try store.reviewActionCount(InsightWindow(since: 0, until: 100)) == 0)
+        // A second answer for the same sample changes nothing and records nothing.
+        try store.recordExtraction(sampleID: ids[0], extraction: "{}", correctAnswer: "79", category: .numberMisread, now: 60)
+        #expect(try store.reviewActions(sampleID: ids[0]).count == 1)
+    }
+
+    @Test func waitingVotesAreMaskedForReviewersWhoHaveNotVoted() throws {
+        let store = try Store.inMemory()
+        try team(store)
+        try store.setTeamSetting("review.overlap", "2", by: "root", now: 0)
+        let ids = try waitingSamples(store, ["42"])
+        _ = try store.review(sampleID: ids[0], decision: .reject, reviewer: "alice", now: 1)
+        let filter = AuditFilter(entity: "sample")
+        #expect(try store.auditTrail(filter, limit: 5, viewer: "bob").map(\.action) == ["vote"])
+        #expect(try store.auditTrail(filter, limit: 5, viewer: "bob").first?.note == "hidden until you decide this sample")
+        #expect(try store.auditTrail(filter, limit: 5, viewer: "alice").map(\.action) == ["reject"])
+        #expect(try store.auditTrail(filter, limit: 5, viewer: "carol").map(\.action) == ["reject"])  // adjudicator
+        #expect(try store.auditTrail(filter, limit: 5).map(\.action) == ["reject"])
+        _ = try store.review(sampleID: ids[0], decision: .approve, reviewer: "bob", now: 2)
+        #expect(try store.auditTrail(filter, limit: 5, viewer: "pam").map(\.action) == ["approve", "reject"])  // no longer waiting
+    }
 }
