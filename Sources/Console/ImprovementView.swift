@@ -253,12 +253,13 @@ extension Console {
     // MARK: helpers
 
     /// A boxed panel of lines, scrolled by `scroll`, starting `topOffset` rows below the box's top (room for
-    /// an image); an `editor` is drawn after the pieces of the line marked `isEditor`.
+    /// an image); an `editor` is drawn after the pieces of the line marked `isEditor`. Its border shows the
+    /// focus when `focused` (by default: when the detail has it).
     static func drawPanel(_ buf: inout ScreenBuffer, _ state: AppState, _ r: Rect, title: String, lines: [Line], scroll: Int,
-                          topOffset: Int = 0, editor: LineEditor? = nil) {
+                          topOffset: Int = 0, editor: LineEditor? = nil, focused: Bool? = nil) {
         let t = state.theme
         guard r.width >= 4, r.height >= 2 else { return }
-        buf.box(r, title: title, style: state.focus == .detail ? t[.focusBorder] : t[.border], titleStyle: t[.title])
+        buf.box(r, title: title, style: focused ?? (state.focus == .detail) ? t[.focusBorder] : t[.border], titleStyle: t[.title])
         let whole = r.inset(1)
         let inner = Rect(x: whole.x, y: whole.y + topOffset, width: whole.width, height: whole.height - topOffset)
         let top = min(scroll, max(0, lines.count - inner.height))

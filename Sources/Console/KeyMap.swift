@@ -10,6 +10,7 @@ enum Action: Equatable {
     case zoom, openImage
     case accept, toggleTag
     case toggleAdjudication
+    case focusPrevious, releaseHeld, discardHeld
 }
 
 /// A key binding: keys, what they do, and the help line. The help screen is generated from these tables, so
@@ -28,6 +29,7 @@ enum KeyMap {
         Binding(keys: [.char("4")], action: .screen(.prompts), help: "prompts"),
         Binding(keys: [.char("5")], action: .screen(.metrics), help: "metrics"),
         Binding(keys: [.char("6")], action: .screen(.annotate), help: "annotate"),
+        Binding(keys: [.char("7")], action: .screen(.team), help: "team"),
         Binding(keys: [.char("?")], action: .help, help: "show or hide this help"),
         Binding(keys: [.ctrl("r")], action: .refresh, help: "reload from the database"),
         Binding(keys: [.char("q")], action: .quit, help: "quit"),
@@ -92,6 +94,13 @@ enum KeyMap {
         Binding(keys: [.char("z")], action: .zoom, help: "the image full screen / back (Esc too)"),
     ]
 
+    static let team: [Binding] = moves + [
+        Binding(keys: [.tab], action: .focusNext, help: "next panel: agreement, end users, held (j/k act on it)"),
+        Binding(keys: [.backTab], action: .focusPrevious, help: "previous panel"),
+        Binding(keys: [.char("r")], action: .releaseHeld, help: "release the selected held sample into the review queue"),
+        Binding(keys: [.char("d")], action: .discardHeld, help: "discard the selected held sample (it becomes rejected)"),
+    ]
+
     static func bindings(for screen: ScreenID) -> [Binding] {
         switch screen {
         case .sessions: return sessions + global
@@ -100,6 +109,7 @@ enum KeyMap {
         case .prompts: return prompts + global
         case .metrics: return metrics + global
         case .annotate: return annotate + global
+        case .team: return team + global
         }
     }
 

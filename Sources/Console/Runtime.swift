@@ -41,6 +41,11 @@ public protocol ConsoleDataSource: Sendable {
     func rolesEnforced() throws -> Bool
     func teamSettings() throws -> TeamSettings
     func authorize(_ actor: String, _ action: TeamAction) throws
+    // Screen 7: agreement, end users' trust, held feedback.
+    func agreementReport() throws -> AgreementReport
+    func endUserTrust(flaggedOnly: Bool, limit: Int) throws -> [EndUserTrustRow]
+    func heldSamples(limit: Int) throws -> [HeldSample]
+    func decideHeld(sampleID: Int64, release: Bool, by actor: String, now: Int64) throws -> ReviewRecord
 }
 
 /// Makes a new candidate prompt from the active one (or the named one) and returns its name. The
@@ -222,6 +227,12 @@ public final class EffectRunner: @unchecked Sendable {
             return .annotationSkipped(taskID: id, Result { try data.skipAnnotation(taskID: id, annotator: annotator, now: clock()) })
         case .openImage(let id):
             return .imageOpened(ImageViewer.open(try? data.imageFile(id: id)))
+        case .loadAgreement:
+            return .agreement(Result { try data.agreementReport() })
+        case .loadEndUsers(let limit):
+            return .endUsers(Result { EndUsersData(users: try data.endUserTrust(flaggedOnly: false, limit: limit), held: try data.heldSamples(limit: limit)) })
+        case .decideHeld(let id, let release, let by):
+            return .heldDecided(sampleID: id, release: release, Result { try data.decideHeld(sampleID: id, release: release, by: by, now: clock()) })
         case .loadMetrics(let bucket):
             return .metrics(bucket, Result {
                 let oldest = try data.oldestPendingSample().map { OldestPending(id: $0.id, createdAt: $0.createdAt) }

@@ -4,7 +4,7 @@ import Foundation
 import TerminalKit
 
 public enum ScreenID: Int, CaseIterable, Sendable {
-    case sessions = 1, review, patterns, prompts, metrics, annotate
+    case sessions = 1, review, patterns, prompts, metrics, annotate, team
 
     var title: String {
         switch self {
@@ -14,6 +14,7 @@ public enum ScreenID: Int, CaseIterable, Sendable {
         case .prompts: return "Prompts"
         case .metrics: return "Metrics"
         case .annotate: return "Annotate"
+        case .team: return "Team"
         }
     }
 }
@@ -127,6 +128,8 @@ public struct AppState {
     var metrics = MetricsState()
     var preview = PreviewState()
     var annotate = AnnotateState()
+    /// Screen 7: agreement, end users' trust, held feedback.
+    var teamScreen = TeamScreenState()
     /// The acting user's role and the team settings, once loaded (until then the store's checks alone apply).
     var team: TeamInfo?
     /// What the terminal can show: image previews use it (the theme is already adapted).
@@ -193,6 +196,10 @@ public enum Message {
     case annotated(taskID: Int64, Result<Int64, Error>)
     case annotationSkipped(taskID: Int64, Result<Void, Error>)
     case imageOpened(Result<String, EffectRunner.Failure>)
+    case agreement(Result<AgreementReport, Error>)
+    case endUsers(Result<EndUsersData, Error>)
+    /// A held sample released (`release`) or discarded.
+    case heldDecided(sampleID: Int64, release: Bool, Result<ReviewRecord, Error>)
 }
 
 /// Work for the runtime: database reads and writes, run off the UI thread; each answers with a `Message`.
@@ -230,12 +237,17 @@ public enum Effect: Equatable {
     case loadAnnotation(goal: Int)
     case annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String)
     case skipAnnotation(taskID: Int64, annotator: String)
+    /// Screen 7: the agreement report; end users' trust rows and the held samples.
+    case loadAgreement
+    case loadEndUsers(limit: Int)
+    /// Releases a held sample into the review queue, or discards it (rejected).
+    case decideHeld(sampleID: Int64, release: Bool, by: String)
 
     /// Writes run one at a time, in order; reads may run alongside.
     var isWrite: Bool {
         switch self {
         case .review, .undo, .activatePrompt, .optimizePrompt, .reviewTags, .annotate, .skipAnnotation,
-             .adjudicate, .reserve, .releaseReservations: return true
+             .adjudicate, .reserve, .releaseReservations, .decideHeld: return true
         default: return false
         }
     }

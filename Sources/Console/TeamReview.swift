@@ -58,6 +58,8 @@ extension Console {
             return .optimize
         case (.prompts, .activate):
             return .managePrompts
+        case (.team, .releaseHeld), (.team, .discardHeld):
+            return .releaseHeld
         default:
             return nil
         }

@@ -120,6 +120,9 @@ public enum Console {
         if state.screen == .annotate, [.accept, .edit, .toggleTag, .skip, .down, .up].contains(action) {
             return performAnnotate(&state, action)
         }
+        if state.screen == .team, [.down, .up, .pageDown, .pageUp, .top, .focusNext, .focusPrevious, .releaseHeld, .discardHeld].contains(action) {
+            return performTeam(&state, action)
+        }
         switch action {
         case .quit:
             state.quit = true
@@ -141,6 +144,7 @@ public enum Console {
             }
             if [.patterns, .prompts, .metrics].contains(s) { return released + loadImprovementScreen(&state) }
             if s == .annotate, !state.annotate.loaded { return released + loadAnnotate(&state) }
+            if s == .team { return released + loadTeamScreen(&state) }
             if s == .sessions, !state.sessions.list.loaded && !state.sessions.list.loadingForward { return released + reloadSessions(&state) }
             return released
         case .down, .up, .pageDown, .pageUp, .top:
@@ -203,6 +207,8 @@ public enum Console {
             return performPreview(&state, action)
         case .accept, .toggleTag:
             return []
+        case .focusPrevious, .releaseHeld, .discardHeld:
+            return performTeam(&state, action)
         case .undo:
             guard let last = state.review.undoStack.popLast() else {
                 state.status = StatusLine(text: "nothing to undo", isError: false)
@@ -284,6 +290,7 @@ public enum Console {
         state.patterns.data = nil
         state.prompts.data = nil
         state.metrics.data = nil
+        if state.screen == .team { effects += reloadTeamScreen(&state) } else { markTeamScreenStale(&state) }
         return effects + loadImprovementScreen(&state)
     }
 
@@ -423,6 +430,8 @@ public enum Console {
             }
         case .annotation, .annotated, .annotationSkipped:
             return handleAnnotateResult(&state, message)
+        case .agreement, .endUsers, .heldDecided:
+            return handleTeamScreenResult(&state, message)
         case .imageOpened(let result):
             switch result {
             case .success(let text): state.status = StatusLine(text: text, isError: false)
@@ -444,6 +453,9 @@ public enum Console {
         if state.screen != .metrics { state.metrics.data = nil }
         // Roles and settings may have changed too.
         effects.append(.loadTeam)
+        // Screen 7's held list is acted on: on screen it is read again (with the figures beside it, so they
+        // agree), so a sample another reviewer released does not stay on offer; off screen it is read when shown.
+        if state.screen == .team { effects += reloadTeamScreen(&state) } else { markTeamScreenStale(&state) }
         if state.screen == .sessions, state.sessions.list.atStart, state.sessions.list.selected == 0 {
             effects += reloadSessions(&state)
         } else if state.screen == .review, state.review.list.atStart, state.review.list.selected == 0, state.review.inFlight.isEmpty {

@@ -44,6 +44,7 @@ extension Console {
         case .prompts: drawPrompts(&buf, state)
         case .metrics: drawMetrics(&buf, state)
         case .annotate: drawAnnotate(&buf, state)
+        case .team: drawTeam(&buf, state)
         }
         if state.preview.zoomed && [.sessions, .review, .annotate].contains(state.screen) { drawZoomed(&buf, state) }
         drawStatus(&buf, state)
@@ -58,13 +59,18 @@ extension Console {
         let t = state.theme
         let row = Rect(x: 0, y: 0, width: state.width, height: 1)
         buf.fill(row, style: t[.header])
-        var x = buf.put(" flywheel ", x: 0, y: 0, style: t[.header].adding(.bold))
-        for s in ScreenID.allCases {
-            let label = " \(s.rawValue) \(s.title) "
+        // The tabs come first: the name goes when they do not fit with it, the hint shortens, then goes.
+        let labels = ScreenID.allCases.map { " \($0.rawValue) \($0.title) " }
+        let tabsWidth = labels.reduce(0) { $0 + TextWidth.width($1) }
+        let brand = " flywheel "
+        var x = 0
+        if TextWidth.width(brand) + tabsWidth <= state.width || tabsWidth > state.width {
+            x = buf.put(brand, x: 0, y: 0, style: t[.header].adding(.bold))
+        }
+        for (s, label) in zip(ScreenID.allCases, labels) {
             x += buf.put(label, x: x, y: 0, style: s == state.screen ? t[.tabActive] : t[.tab])
         }
-        let hint = "? keys  q quit "
-        if x + TextWidth.width(hint) < state.width {
+        if let hint = ["? keys  q quit ", "? keys "].first(where: { x + TextWidth.width($0) < state.width }) {
             buf.put(hint, x: state.width - TextWidth.width(hint), y: 0, style: t[.header])
         }
     }
@@ -342,12 +348,20 @@ extension Console {
 
     // MARK: overlays
 
+    /// Blanks an overlay's area cell by cell through `put`, so a wide character it cuts in half on either edge
+    /// becomes a blank instead of spilling over the overlay's border (`fill` writes cells without that repair).
+    static func clearOverlay(_ buf: inout ScreenBuffer, _ r: Rect, style: Style) {
+        let c = buf.clip(r)
+        guard !c.isEmpty else { return }
+        for y in c.y..<c.maxY { buf.put(String(repeating: " ", count: c.width), x: c.x, y: y, maxWidth: c.width, style: style) }
+    }
+
     static func drawCategoryPicker(_ buf: inout ScreenBuffer, _ state: AppState, index: Int, sampleID: Int64) {
         let t = state.theme
         let all = ErrorCategory.allCases
         let w = min(state.width - 4, 40), h = all.count + 3
         let r = Rect(x: (state.width - w) / 2, y: max(1, (state.height - h) / 2), width: w, height: h)
-        buf.fill(r, style: t[.help])
+        clearOverlay(&buf, r, style: t[.help])
         buf.box(r, title: "Category of #\(sampleID)", style: t[.help], titleStyle: t[.title])
         for (i, c) in all.enumerated() {
             buf.putRow(" " + c.rawValue, in: Rect(x: r.x + 1, y: r.y + 1 + i, width: w - 2, height: 1), style: i == index ? t[.selected] : t[.help])
@@ -377,13 +391,14 @@ extension Console {
         case .prompts: section("Prompts", KeyMap.prompts)
         case .metrics: section("Metrics", KeyMap.metrics)
         case .annotate: section("Annotate", KeyMap.annotate)
+        case .team: section("Team", KeyMap.team)
         }
         section("Everywhere", KeyMap.global)
         lines.append(("", "any key closes this help"))
         let w = min(state.width - 2, 78)
         let h = min(state.height - 2, lines.count + 2)
         let r = Rect(x: (state.width - w) / 2, y: max(1, (state.height - h) / 2), width: w, height: h)
-        buf.fill(r, style: t[.help])
+        clearOverlay(&buf, r, style: t[.help])
         buf.box(r, title: "Keys", style: t[.help], titleStyle: t[.title])
         for (i, l) in lines.prefix(h - 2).enumerated() {
             let y = r.y + 1 + i

@@ -393,6 +393,14 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
     func rolesEnforced() throws -> Bool { try timed("rolesEnforced") { try store.rolesEnforced() } }
     func teamSettings() throws -> TeamSettings { try timed("teamSettings") { try store.teamSettings() } }
     func authorize(_ actor: String, _ action: TeamAction) throws { try timed("authorize") { try store.authorize(actor, action) } }
+    func agreementReport() throws -> AgreementReport { try timed("agreementReport") { try store.agreementReport() } }
+    func endUserTrust(flaggedOnly: Bool, limit: Int) throws -> [EndUserTrustRow] {
+        try timed("endUserTrust") { try store.endUserTrust(flaggedOnly: flaggedOnly, limit: limit) }
+    }
+    func heldSamples(limit: Int) throws -> [HeldSample] { try timed("heldSamples") { try store.heldSamples(limit: limit) } }
+    func decideHeld(sampleID: Int64, release: Bool, by actor: String, now: Int64) throws -> ReviewRecord {
+        try timed("decideHeld (write)") { try store.decideHeld(sampleID: sampleID, release: release, by: actor, now: now) }
+    }
 }
 
 /// Opens the store anew, starts the console, answers every effect, presses `keys` (each settled), renders.

@@ -63,6 +63,14 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     func rolesEnforced() throws -> Bool { try store.rolesEnforced() }
     func teamSettings() throws -> TeamSettings { try store.teamSettings() }
     func authorize(_ actor: String, _ action: TeamAction) throws { try store.authorize(actor, action) }
+    func agreementReport() throws -> AgreementReport { hold(); return try store.agreementReport() }
+    func endUserTrust(flaggedOnly: Bool, limit: Int) throws -> [EndUserTrustRow] { hold(); return try store.endUserTrust(flaggedOnly: flaggedOnly, limit: limit) }
+    func heldSamples(limit: Int) throws -> [HeldSample] { hold(); return try store.heldSamples(limit: limit) }
+    func decideHeld(sampleID: Int64, release: Bool, by actor: String, now: Int64) throws -> ReviewRecord {
+        struct DiskFull: Error, CustomStringConvertible { var description: String { "disk full" } }
+        if failWrites { throw DiskFull() }
+        return try store.decideHeld(sampleID: sampleID, release: release, by: actor, now: now)
+    }
 }
 
 /// Runs `keys` in a console on `source`; it is left open (see `Fixture.run`) unless `close`.

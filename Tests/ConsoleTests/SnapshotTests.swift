@@ -52,7 +52,7 @@ func assertSnapshot(_ screen: String, named name: String, sourceLocation: Source
     /// Each line of every screen is exactly as wide as the terminal: wide characters never push a border.
     @Test func everyRowIsExactlyTheScreenWidth() throws {
         let s = try Self.store.get()
-        for keys in ["", "j", "jj", "2", "2j", "2?", "2c", "2e中文"] {
+        for keys in ["", "j", "jj", "2", "2j", "2?", "2c", "2e中文", "7", "7?"] {
             let b = Console.render(try Fixture.run(s, keys))
             for y in 0..<b.height {
                 var cols = 0
@@ -72,7 +72,7 @@ func assertSnapshot(_ screen: String, named name: String, sourceLocation: Source
 
     @Test func noCellHoldsAControlCharacter() throws {
         let s = try Self.store.get()
-        for keys in ["", "2", "jj"] {
+        for keys in ["", "2", "jj", "7"] {
             let b = Console.render(try Fixture.run(s, keys))
             #expect(!b.cells.contains { $0.text.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || (0x202A...0x202E).contains($0.value) } })
         }
