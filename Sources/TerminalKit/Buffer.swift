@@ -121,7 +121,8 @@ public struct ScreenBuffer: Equatable, Sendable {
     public mutating func fill(_ rect: Rect, style: Style) {
         let r = clip(rect)
         guard !r.isEmpty else { return }
-        for y in r.y..<r.maxY { for x in r.x..<r.maxX { self[x, y] = Cell(" ", width: 1, style: style) } }
+        // Through setCell, so a wide character cut in half at either edge becomes a blank, not half a glyph.
+        for y in r.y..<r.maxY { for x in r.x..<r.maxX { setCell(x, y, Cell(" ", width: 1, style: style)) } }
     }
 
     /// Sets the style of every cell in `rect`, keeping the text (for highlighting a row).

@@ -64,6 +64,15 @@ import Testing
         #expect(edge.lines() == [" a"])
     }
 
+    @Test func fillingOverHalfAWideCharacterBlanksTheOtherHalf() {
+        var b = ScreenBuffer(width: 8, height: 1)
+        b.put("中文字体", x: 0, y: 0)
+        b.fill(Rect(x: 1, y: 0, width: 4, height: 1), style: .plain)  // from the right half of 中 to the left half of 字
+        b.put("|", x: 1, y: 0)
+        #expect(b.lines() == [" |    体"])
+        #expect((0..<8).allSatisfy { x in b[x, 0].width != 0 || (x > 0 && b[x - 1, 0].width == 2) })
+    }
+
     @Test func overwritingHalfAWideCharacterBlanksTheOtherHalf() {
         var b = ScreenBuffer(width: 6, height: 1)
         b.put("中文", x: 0, y: 0)
