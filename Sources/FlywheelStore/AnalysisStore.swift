@@ -276,7 +276,8 @@ extension Store {
     }
 
     /// Explicit correction and thumbs-down feedback with no sample yet, whose session has been analysed
-    /// (so a thumbs-down is only sampled once it is known no correction covers it).
+    /// (so a thumbs-down is only sampled once it is known no correction covers it). The correction lookup is
+    /// pinned to feedback_request: the planner's pick, feedback_kind, scans every correction per thumbs-down.
     public func feedbackNeedingSamples(limit: Int) throws -> [FeedbackForSample] {
         try writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
@@ -287,7 +288,8 @@ extension Store {
                   AND NOT (f.kind = 'thumbs_down' AND EXISTS (
                         SELECT 1 FROM training_samples s WHERE s.request_id = f.request_id
                           AND s.source IN ('user_correction', 'implicit_correction', 'thumbs_down')))
-                  AND NOT (f.kind = 'thumbs_down' AND EXISTS (SELECT 1 FROM feedback c WHERE c.request_id = f.request_id AND c.kind = 'correction'))
+                  AND NOT (f.kind = 'thumbs_down' AND EXISTS (SELECT 1 FROM feedback c INDEXED BY feedback_request
+                                                              WHERE c.request_id = f.request_id AND c.kind = 'correction'))
                   AND EXISTS (SELECT 1 FROM turns t JOIN sessions se ON se.session_id = t.session_id
                               WHERE t.request_id = f.request_id AND (f.kind = 'correction' OR se.analyzed_at IS NOT NULL))
                 ORDER BY f.id LIMIT ?

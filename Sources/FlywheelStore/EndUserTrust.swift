@@ -56,14 +56,14 @@ extension Store {
                 (SELECT r.user_id FROM recognitions r WHERE r.request_id = training_samples.request_id ORDER BY r.id DESC LIMIT 1))
             WHERE id = ? AND \(userSourcedSamples)
             """, arguments: [sampleID])
-        try db.execute(sql: """
-            UPDATE training_samples
-            SET weight = CASE WHEN u.flagged = 1 THEN 0 ELSE u.weight END,
-                held_state = CASE WHEN u.flagged = 1 THEN training_samples.state END,
-                state = CASE WHEN u.flagged = 1 THEN 'held' ELSE training_samples.state END
-            FROM end_user_trust u
-            WHERE training_samples.id = ? AND u.user_id = training_samples.end_user
-            """, arguments: [sampleID])
+        guard let endUser = try String.fetchOne(db, sql: "SELECT end_user FROM training_samples WHERE id = ?", arguments: [sampleID]),
+              let trust = try Row.fetchOne(db, sql: "SELECT flagged, weight FROM end_user_trust WHERE user_id = ?", arguments: [endUser])
+        else { return }
+        if trust["flagged"] as Bool {
+            try db.execute(sql: "UPDATE training_samples SET weight = 0, held_state = state, state = 'held' WHERE id = ?", arguments: [sampleID])
+        } else {
+            try db.execute(sql: "UPDATE training_samples SET weight = ? WHERE id = ?", arguments: [trust["weight"] as Double, sampleID])
+        }
     }
 
     /// Every end user's explicit feedback, with the reviewers' final word on it: a decided sample built from the
@@ -97,27 +97,41 @@ extension Store {
         }
     }
 
-    /// Recomputes every end user's trust, stores it, gives their samples the new weight, and audits every change
-    /// of flag (by `actor`, the collector or the command that asked). Returns the users whose flag changed.
+    /// Recomputes every end user's trust, stores what changed (computed_at is when a user's figures last
+    /// changed), gives their samples the new weight, and audits every change of flag (by `actor`, the collector
+    /// or the command that asked). Returns the users whose flag changed.
     @discardableResult
     public func refreshTrust(policy: TrustPolicy = .standard, actor: String, now: Int64) throws -> [String] {
         let scored = TrustScoring.evaluate(try feedbackHistories(), policy: policy)
         return try writer.write { db in
             var changed: [String] = []
+            // What is stored now, so only users whose figures changed are written (most are not, run to run).
+            var stored: [String: Row] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT user_id, feedback, reviewed, agreed, weight, flags, flagged, override FROM end_user_trust") {
+                stored[row["user_id"]] = row
+            }
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO end_user_trust(user_id, feedback, reviewed, agreed, score, weight, flags, flagged, computed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(user_id) DO UPDATE SET feedback = excluded.feedback, reviewed = excluded.reviewed, agreed = excluded.agreed,
+                    score = excluded.score, weight = excluded.weight, flags = excluded.flags, flagged = excluded.flagged,
+                    computed_at = excluded.computed_at
+                """)
+            let reweigh = try db.cachedStatement(sql: """
+                UPDATE training_samples SET weight = ? WHERE end_user = ? AND \(Self.userSourcedSamples) AND weight <> ?
+                """)
             for t in scored {
-                let old = try Row.fetchOne(db, sql: "SELECT flagged, override, flags FROM end_user_trust WHERE user_id = ?", arguments: [t.user])
+                let old = stored[t.user]
                 let override: String? = old?["override"]
                 let flagged = override == "flagged" || (override == nil && t.flagged)
                 let flagsJSON = "[" + t.flags.map { "{\"kind\":\(jsonQuoted($0.kind.rawValue)),\"reason\":\(jsonQuoted($0.reason))}" }
                     .joined(separator: ",") + "]"
                 let weight = flagged ? 0 : t.score
-                try db.execute(sql: """
-                    INSERT INTO end_user_trust(user_id, feedback, reviewed, agreed, score, weight, flags, flagged, computed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(user_id) DO UPDATE SET feedback = excluded.feedback, reviewed = excluded.reviewed, agreed = excluded.agreed,
-                        score = excluded.score, weight = excluded.weight, flags = excluded.flags, flagged = excluded.flagged,
-                        computed_at = excluded.computed_at
-                    """, arguments: [t.user, t.feedback, t.reviewed, t.agreed, t.score, weight, flagsJSON, flagged, now])
+                if let old, old["feedback"] as Int == t.feedback, old["reviewed"] as Int == t.reviewed, old["agreed"] as Int == t.agreed,
+                   old["weight"] as Double == weight, old["flags"] as String == flagsJSON, old["flagged"] as Bool == flagged {
+                    continue
+                }
+                try upsert.execute(arguments: [t.user, t.feedback, t.reviewed, t.agreed, t.score, weight, flagsJSON, flagged, now])
                 let wasFlagged = (old?["flagged"] as Bool?) ?? false
                 if wasFlagged != flagged {
                     changed.append(t.user)
@@ -126,9 +140,7 @@ extension Store {
                                          after: "{\"flagged\":\(flagged),\"flags\":\(flagsJSON)}",
                                          note: t.flags.map(\.reason).joined(separator: "; "), at: now)
                 }
-                try db.execute(sql: """
-                    UPDATE training_samples SET weight = ? WHERE end_user = ? AND \(Self.userSourcedSamples) AND weight <> ?
-                    """, arguments: [weight, t.user, weight])
+                if old == nil || old?["weight"] as Double? != weight { try reweigh.execute(arguments: [weight, t.user, weight]) }
             }
             return changed
         }

@@ -4,6 +4,7 @@
 //   flywheel-bench analyze [--events N]   (ingest, then time `flywheel analyze` over every session)
 //   flywheel-bench console [--db PATH] [--rebuild]   (the review console on 1M turns: see ConsoleBench.swift)
 //   flywheel-bench http [--events N] [--clients C]   (HTTP ingest on loopback: see HTTPBench.swift)
+//   flywheel-bench trust [--feedback N] [--users U]   (the end-user trust pass: see TrustBench.swift)
 //
 // Generates N synthetic turn events (mixed Chinese/English sessions), then in the same run:
 //   1. `flywheel ingest --json` into a fresh database (the real binary, its own process),
@@ -272,11 +273,13 @@ do {
     case "http": try httpBenchmark(Array(args.dropFirst()))
     case "image": try imageBenchmark(Array(args.dropFirst()))  // see ImageBench.swift
     case "export": try exportBenchmark(Array(args.dropFirst()))  // see ExportBench.swift
+    case "trust": try trustBenchmark(Array(args.dropFirst()))  // see TrustBench.swift
     default:
         print("usage: flywheel-bench ingest [--events N | --sizes N1,N2,...] [--workdir DIR] [--flywheel PATH] [--sqlite3 PATH] [--keep]")
         print("       flywheel-bench analyze [--events N] [--workdir DIR] [--flywheel PATH] [--keep]")
         print("       flywheel-bench console [--db PATH] [--rebuild] [--runs N] [--size COLSxROWS] [--flywheel PATH]")
         print("       flywheel-bench http [--events N] [--batch B] [--clients C] [--workdir DIR] [--keep]")
+        print("       flywheel-bench trust [--feedback N] [--users U] [--workdir DIR] [--keep]")
         exit(args.isEmpty ? 0 : 64)
     }
 } catch {
