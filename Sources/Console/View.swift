@@ -395,6 +395,13 @@ extension Console {
         }
         section("Everywhere", KeyMap.global)
         lines.append(("", "any key closes this help"))
+        // On a short terminal the blank separators go first; if it still does not fit, the last row says so.
+        let room = max(1, state.height - 4)
+        if lines.count > room { lines.removeAll { $0.0.isEmpty && $0.1.isEmpty } }
+        if lines.count > room {
+            let hidden = lines.count - (room - 1)
+            lines = Array(lines.prefix(room - 1)) + [("", "… \(hidden) more: make the terminal taller")]
+        }
         let w = min(state.width - 2, 78)
         let h = min(state.height - 2, lines.count + 2)
         let r = Rect(x: (state.width - w) / 2, y: max(1, (state.height - h) / 2), width: w, height: h)
