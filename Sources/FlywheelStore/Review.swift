@@ -167,6 +167,11 @@ extension Store {
                 vote = Vote(reviewer: reviewer, verdict: .approve, answer: answer)
             case .reject:
                 vote = Vote(reviewer: reviewer, verdict: .reject, answer: nil)
+            case .fix where try Self.isTagsSample(db, sampleID: sampleID):
+                // On an image-tagging sample the answer is a tag list: the vote is the tag set it names.
+                let current = try Self.sampleTags(db, sampleID: sampleID)
+                vote = Vote.tagFix(reviewer: reviewer, tags: try Self.tagsNamed(fixedAnswer ?? "", current: current, sampleID: sampleID),
+                                   current: current)
             case .fix:
                 // Writing the answer that is already there is an approval, for agreement as for the outcome.
                 let same = normalizedAnswer(fixedAnswer ?? "") == normalizedAnswer(before.correctAnswer ?? "")
@@ -179,7 +184,11 @@ extension Store {
     }
 
     /// Records one reviewer's independent decision; when it is the overlap's last, the sample becomes final (all
-    /// agree) or disputed (they do not). Refuses when other reviewers hold every free slot.
+    /// agree) or disputed (they do not). Refuses when other reviewers hold every free slot. Every decision on a
+    /// sample waiting for review comes through here, approve, reject and fix (`review`) and tag fixes
+    /// (`reviewTags`), so the slot, reservation and already-voted rules are these. On an image-tagging sample the
+    /// votes are compared as tag sets (`Vote.resolveTags`); a final accept writes the agreed per-tag verdicts to
+    /// sample_tags, and its review_actions row carries the tag set before and after, as fix_tags rows do.
     func castVote(_ db: Database, sampleID: Int64, vote: Vote, before: SampleSnapshot, action: String, now: Int64) throws -> ReviewRecord {
         let overlap = try Self.teamSettings(db).overlap
         if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
@@ -191,26 +200,40 @@ extension Store {
         if others.reviewers.count + otherVotes.count >= overlap {
             throw ReviewError.heldByOthers(sampleID, reviewers: others.reviewers, until: others.until)
         }
-        try db.execute(sql: "INSERT INTO sample_decisions(sample_id, reviewer, verdict, correct_answer, at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [sampleID, vote.reviewer, vote.verdict.rawValue, vote.answer, now])
+        try db.execute(sql: "INSERT INTO sample_decisions(sample_id, reviewer, verdict, correct_answer, tags, at) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [sampleID, vote.reviewer, vote.verdict.rawValue, vote.answer, vote.tags.map(Self.tagsJSON), now])
         try db.execute(sql: "DELETE FROM reservations WHERE sample_id = ? AND reviewer = ?", arguments: [sampleID, vote.reviewer])
         let all = otherVotes + [vote]
         var after = before
         var outcome = "waiting"
+        var tagChange: (before: [SampleTag], after: [SampleTag])?
         if all.count >= overlap {
-            switch Vote.resolve(all, current: before.correctAnswer) {
-            case .final(let verdict, let answer):
+            let tagsSample = try Self.isTagsSample(db, sampleID: sampleID)
+            let currentTags = tagsSample ? try Self.sampleTags(db, sampleID: sampleID) : []
+            let resolution = tagsSample ? Vote.resolveTags(all, current: currentTags, answer: before.correctAnswer)
+                : Vote.resolve(all, current: before.correctAnswer)
+            switch resolution {
+            case .final(let verdict, let answer, let tags):
                 outcome = "final"
                 after.state = verdict.finalState.rawValue
-                if verdict == .fix { after.correctAnswer = answer }
+                if verdict != .reject, let answer { after.correctAnswer = answer }
+                if let tags {
+                    try Self.writeTags(db, sampleID: sampleID, tags)
+                    tagChange = (currentTags, try Self.sampleTags(db, sampleID: sampleID))
+                }
             case .disputed:
                 outcome = "disputed"
                 after.state = SampleState.disputed.rawValue
             }
         }
         if after != before { try setSnapshot(db, sampleID: sampleID, after, now: now) }
-        let detail = "{\"verdict\":\(jsonQuoted(vote.verdict.rawValue)),\"correct_answer\":\(vote.answer.map(jsonQuoted) ?? "null"),"
+        let tagsDetail = vote.tags.map { ",\"tags\":[" + SampleTag.corrected($0).map { jsonQuoted($0.tag) }.joined(separator: ",") + "]" } ?? ""
+        let detail = "{\"verdict\":\(jsonQuoted(vote.verdict.rawValue)),\"correct_answer\":\(vote.answer.map(jsonQuoted) ?? "null")\(tagsDetail),"
             + "\"votes\":\(all.count),\"overlap\":\(overlap),\"outcome\":\(jsonQuoted(outcome))}"
+        if let tagChange {
+            return try appendTagsAction(db, sampleID: sampleID, reviewer: vote.reviewer, action: action, before: before, beforeTags: tagChange.before,
+                                        after: after, afterTags: tagChange.after, at: now, detail: detail)
+        }
         return try appendAction(db, sampleID: sampleID, reviewer: vote.reviewer, action: action, before: before, after: after, at: now,
                                 detail: detail)
     }
@@ -224,8 +247,10 @@ extension Store {
     }
 
     static func votes(_ db: Database, sampleID: Int64) throws -> [Vote] {
-        try Row.fetchAll(db, sql: "SELECT reviewer, verdict, correct_answer, at FROM sample_decisions WHERE sample_id = ? ORDER BY at, reviewer",
-                         arguments: [sampleID]).map { Vote(reviewer: $0[0], verdict: Vote.Verdict(rawValue: $0[1]) ?? .reject, answer: $0[2], at: $0[3]) }
+        try Row.fetchAll(db, sql: "SELECT reviewer, verdict, correct_answer, tags, at FROM sample_decisions WHERE sample_id = ? ORDER BY at, reviewer",
+                         arguments: [sampleID]).map {
+            Vote(reviewer: $0[0], verdict: Vote.Verdict(rawValue: $0[1]) ?? .reject, answer: $0[2], tags: decodeTags($0[3]), at: $0[4])
+        }
     }
 
     /// Decides a disputed sample (adjudicators and admins): approve keeps the answer, fix sets one, reject
@@ -247,6 +272,12 @@ extension Store {
             case .fix(let answer):
                 let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { throw ReviewError.emptyAnswer }
+                if try Self.isTagsSample(db, sampleID: sampleID) {
+                    // A tag list: the tag set it names, as the tag editor would leave it.
+                    let current = try Self.sampleTags(db, sampleID: sampleID)
+                    let tags = try Self.tagsNamed(trimmed, current: current, sampleID: sampleID)
+                    return try adjudicateTagSet(db, sampleID: sampleID, before: before, current: current, tags: tags, adjudicator: adjudicator, now: now)
+                }
                 after.state = SampleState.fixed.rawValue
                 after.correctAnswer = trimmed
             case .recategorize(let category):
@@ -286,12 +317,13 @@ extension Store {
             }
             guard let current = try snapshot(db, sampleID: record.sampleID) else { throw ReviewError.sampleNotFound(record.sampleID) }
             guard current == record.after else { throw ReviewError.changedSince(record.sampleID) }
-            if ["approve", "reject", "fix"].contains(record.action) {
+            if ["approve", "reject", "fix", "fix_tags"].contains(record.action) {
                 try db.execute(sql: "DELETE FROM sample_decisions WHERE sample_id = ? AND reviewer = ?", arguments: [record.sampleID, record.reviewer])
             }
             try setSnapshot(db, sampleID: record.sampleID, record.before, now: now)
-            if record.action == "fix_tags" {
-                // A tag fix also changed the per-tag verdicts: put back the set its log row recorded before.
+            if try Self.actionChangedTags(db, actionID: record.actionID, sampleID: record.sampleID) {
+                // The action also changed the per-tag verdicts (a tag fix, the vote that made a tags sample final,
+                // a tag adjudication): put back the set its log row recorded before.
                 let currentTags = try Self.sampleTags(db, sampleID: record.sampleID)
                 let restored = try restoreTags(db, sampleID: record.sampleID, fromAction: record.actionID)
                 return try appendTagsAction(db, sampleID: record.sampleID, reviewer: reviewer, action: "undo", before: current, beforeTags: currentTags,
@@ -358,20 +390,54 @@ public struct Vote: Sendable, Equatable {
 
     public var reviewer: String
     public var verdict: Verdict
-    /// The answer the reviewer accepted (approve) or wrote (fix); nil for reject.
+    /// The answer the reviewer accepted (approve) or wrote (fix); nil for reject. For a tag fix, the corrected
+    /// tag list ("car, bicycle").
     public var answer: String?
+    /// A tag fix's per-tag verdicts: the sample's whole tag set as the reviewer left it (see `tagFix`); nil for
+    /// every other vote.
+    public var tags: [SampleTag]?
     public var at: Int64
 
-    public init(reviewer: String, verdict: Verdict, answer: String?, at: Int64 = 0) {
+    public init(reviewer: String, verdict: Verdict, answer: String?, tags: [SampleTag]? = nil, at: Int64 = 0) {
         self.reviewer = reviewer
         self.verdict = verdict
         self.answer = answer
+        self.tags = tags
         self.at = at
     }
 
+    /// A tag fix as a vote: approve when it leaves the corrected set as it stands (`current`: what approving the
+    /// sample accepts; for a sample whose tags nobody has judged, the model's), else fix. The answer is the
+    /// corrected list.
+    static func tagFix(reviewer: String, tags: [SampleTag], current: [SampleTag]) -> Vote {
+        Vote(reviewer: reviewer, verdict: tagSet(tags) == tagSet(current) ? .approve : .fix,
+             answer: Store.tagList(SampleTag.corrected(tags).map(\.tag)), tags: tags)
+    }
+
+    /// The corrected tags, trimmed, as a set: what tag votes are compared by.
+    static func tagSet(_ tags: [SampleTag]) -> Set<String> {
+        Set(SampleTag.corrected(tags).map { $0.tag.trimmingCharacters(in: .whitespacesAndNewlines) })
+    }
+
     enum Resolution: Equatable {
-        case final(Verdict, answer: String?)
+        /// `tags`: the per-tag verdicts to write (an image-tagging sample's agreed tag fix).
+        case final(Verdict, answer: String?, tags: [SampleTag]? = nil)
         case disputed
+    }
+
+    /// The votes on an image-tagging sample agree when all reject, or all accept the same corrected tag set
+    /// (compared as sets of trimmed tags; an approval without tags accepts the set as it stands, `current`).
+    /// Agreeing on the set as it stands is an approval, on any other a fix. The first tag vote's verdicts are
+    /// the ones written and its corrected list the answer; with approvals only, `answer` (the sample's) stays.
+    static func resolveTags(_ votes: [Vote], current: [SampleTag], answer: String?) -> Resolution {
+        if votes.allSatisfy({ $0.verdict == .reject }) { return .final(.reject, answer: nil) }
+        guard votes.allSatisfy({ $0.verdict != .reject }) else { return .disputed }
+        let standing = tagSet(current)
+        let sets = Set(votes.map { $0.tags.map(tagSet) ?? standing })
+        guard sets.count == 1, let agreed = sets.first else { return .disputed }
+        let verdict: Verdict = agreed == standing ? .approve : .fix
+        guard let tags = votes.first(where: { $0.tags != nil })?.tags else { return .final(verdict, answer: answer) }
+        return .final(verdict, answer: Store.tagList(SampleTag.corrected(tags).map(\.tag)), tags: tags)
     }
 
     /// The votes agree when all reject, or all accept the same answer (ignoring case and spacing). A fix whose

@@ -311,11 +311,15 @@ enum Schema {
 
                 -- Independent decisions (one per reviewer per sample) until the overlap is reached; kept after
                 -- the sample is final, for agreement figures. An undo removes the reviewer's row (the audit keeps both).
+                -- A tag fix on an image-tagging sample keeps its per-tag verdicts in tags
+                -- ([{"tag":…,"score":…,"verdict":…}, …], the whole set as the reviewer left it) and the corrected
+                -- list in correct_answer; tags is NULL for every other decision.
                 CREATE TABLE sample_decisions (
                     sample_id INTEGER NOT NULL REFERENCES training_samples(id),
                     reviewer TEXT NOT NULL,
                     verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject', 'fix')),
                     correct_answer TEXT,
+                    tags TEXT,
                     at INTEGER NOT NULL,
                     PRIMARY KEY (sample_id, reviewer)
                 ) WITHOUT ROWID;

@@ -156,58 +156,132 @@ extension Store {
     }
 
     /// A reviewer fixes a tags sample's tag set, in one write transaction: `verdicts` (tag -> correct, wrong or
-    /// missing; 'unreviewed' is accepted and means "as it is") change existing tags; `added` tags the model missed become 'missing' rows (an added tag the
-    /// sample already has is kept: 'correct' if predicted, else 'missing'); every predicted tag still
-    /// 'unreviewed' becomes 'correct' (the reviewer has seen the whole set). correct_answer becomes the
-    /// corrected list (`correctedTags`), the state 'fixed', and a 'fix_tags' review_actions row records the
-    /// before and after snapshots, each with a "tags" array. Throws and writes nothing when the sample is not
-    /// a pending or needs_answer tags sample, a verdict or tag is unknown, or no tag would be left.
+    /// missing; 'unreviewed' is accepted and means "as it is") change existing tags; `added` tags the model missed
+    /// become 'missing' rows (an added tag the sample already has is kept: 'correct' if predicted, else
+    /// 'missing'); every predicted tag still 'unreviewed' becomes 'correct' (the reviewer has seen the whole set).
+    ///
+    /// The fix is one independent decision, cast like approve and reject (`castVote`: the same slot, reservation
+    /// and already-voted rules). Its per-tag verdicts are kept with the vote (sample_decisions.tags) and its label
+    /// is approve when the corrected set is the one standing, else fix. Until the vote that completes
+    /// `review.overlap` nothing else changes (a 'fix_tags' row records the vote, its detail the corrected tags).
+    /// When the votes agree (`Vote.resolveTags`) the agreed verdicts are written to sample_tags, correct_answer
+    /// becomes the corrected list (`correctedTags`), the state 'fixed' ('approved' when the set did not change),
+    /// and the 'fix_tags' row carries the before and after snapshots, each with a "tags" array; otherwise the
+    /// sample is disputed or rejected. With overlap 1 that is the first vote. Throws and writes nothing when the
+    /// sample is not a pending or needs_answer tags sample, a verdict or tag is unknown, or no tag would be left.
     public func reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String, now: Int64) throws -> ReviewRecord {
-        for (tag, verdict) in verdicts.sorted(by: { $0.key < $1.key }) where !["correct", "wrong", "missing", "unreviewed"].contains(verdict) {
-            throw TagReviewError.unknownVerdict(tag: tag, verdict: verdict)
-        }
-        let addedTags = added.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        try Self.checkVerdicts(verdicts)
         return try writer.write { db in
             try Self.authorize(db, reviewer, .review)
-            guard let before = try snapshot(db, sampleID: sampleID) else { throw ReviewError.sampleNotFound(sampleID) }
-            // Tag reviews are single decisions: any other reviewer's live reservation holds the sample.
-            let holders = try Self.otherHolders(db, sampleID: sampleID, reviewer: reviewer, now: now)
-            if !holders.reviewers.isEmpty { throw ReviewError.heldByOthers(sampleID, reviewers: holders.reviewers, until: holders.until) }
-            let taskType = try String.fetchOne(db, sql: "SELECT task_type FROM training_samples WHERE id = ?", arguments: [sampleID])
-            guard taskType == "tags" else { throw TagReviewError.notATagsSample(sampleID) }
+            let (before, current) = try tagsSample(db, sampleID: sampleID)
             guard before.state == SampleState.pending.rawValue || before.state == SampleState.needsAnswer.rawValue else {
                 throw ReviewError.alreadyDecided(sampleID, state: before.state)
             }
-            let beforeTags = try Self.sampleTags(db, sampleID: sampleID)
-            var tags = beforeTags
-            for (tag, verdict) in verdicts.sorted(by: { $0.key < $1.key }) {
-                guard let i = tags.firstIndex(where: { $0.tag == tag }) else { throw TagReviewError.unknownTag(tag) }
-                tags[i].verdict = verdict
-            }
-            for tag in addedTags {
-                if let i = tags.firstIndex(where: { $0.tag == tag }) {
-                    tags[i].verdict = tags[i].score == nil ? "missing" : "correct"
-                } else {
-                    tags.append(SampleTag(tag: tag, score: nil, verdict: "missing"))
-                }
-            }
-            for i in tags.indices where tags[i].verdict == "unreviewed" { tags[i].verdict = "correct" }
-            let corrected = Self.correctedTags(tags)
-            guard !corrected.isEmpty else { throw TagReviewError.noTagsLeft(sampleID) }
-            for t in tags {
-                try db.execute(sql: """
-                    INSERT INTO sample_tags(sample_id, tag, score, verdict) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(sample_id, tag) DO UPDATE SET verdict = excluded.verdict
-                    """, arguments: [sampleID, t.tag, t.score, t.verdict])
-            }
-            var after = before
-            after.state = SampleState.fixed.rawValue
-            after.correctAnswer = Self.tagList(corrected)
-            try setSnapshot(db, sampleID: sampleID, after, now: now)
-            let afterTags = try Self.sampleTags(db, sampleID: sampleID)
-            return try appendTagsAction(db, sampleID: sampleID, reviewer: reviewer, action: "fix_tags", before: before, beforeTags: beforeTags,
-                                        after: after, afterTags: afterTags, at: now)
+            let tags = try Self.editedTags(current, verdicts: verdicts, added: added, sampleID: sampleID)
+            return try castVote(db, sampleID: sampleID, vote: Vote.tagFix(reviewer: reviewer, tags: tags, current: current), before: before,
+                                action: "fix_tags", now: now)
         }
+    }
+
+    /// An adjudicator decides a disputed tags sample by its tags (`verdicts` and `added` as in `reviewTags`), in
+    /// one write transaction: the verdicts are written to sample_tags, correct_answer becomes the corrected list,
+    /// the state 'fixed' ('approved' when the corrected set is the one standing), and an 'adjudicate' row records
+    /// the before and after snapshots with their "tags" arrays (undo puts the tags back). The reviewers' votes stay
+    /// as they were. Needs the adjudicate permission and a disputed tags sample.
+    public func adjudicateTags(sampleID: Int64, verdicts: [String: String], added: [String], adjudicator: String, now: Int64) throws -> ReviewRecord {
+        try Self.checkVerdicts(verdicts)
+        return try writer.write { db in
+            try Self.authorize(db, adjudicator, .adjudicate)
+            let (before, current) = try tagsSample(db, sampleID: sampleID)
+            guard before.state == SampleState.disputed.rawValue else { throw ReviewError.notDisputed(sampleID, state: before.state) }
+            let tags = try Self.editedTags(current, verdicts: verdicts, added: added, sampleID: sampleID)
+            return try adjudicateTagSet(db, sampleID: sampleID, before: before, current: current, tags: tags, adjudicator: adjudicator, now: now)
+        }
+    }
+
+    /// Writes an adjudicator's tag set to a disputed tags sample (see `adjudicateTags`).
+    func adjudicateTagSet(_ db: Database, sampleID: Int64, before: SampleSnapshot, current: [SampleTag], tags: [SampleTag], adjudicator: String,
+                          now: Int64) throws -> ReviewRecord {
+        let decision = Vote.tagFix(reviewer: adjudicator, tags: tags, current: current)
+        try Self.writeTags(db, sampleID: sampleID, tags)
+        var after = before
+        after.state = decision.verdict.finalState.rawValue
+        after.correctAnswer = decision.answer
+        try setSnapshot(db, sampleID: sampleID, after, now: now)
+        let corrected = SampleTag.corrected(tags).map { jsonQuoted($0.tag) }.joined(separator: ",")
+        return try appendTagsAction(db, sampleID: sampleID, reviewer: adjudicator, action: "adjudicate", before: before, beforeTags: current,
+                                    after: after, afterTags: try Self.sampleTags(db, sampleID: sampleID), at: now,
+                                    detail: "{\"verdict\":\(jsonQuoted(decision.verdict.rawValue)),\"tags\":[\(corrected)]}")
+    }
+
+    /// A tags sample's snapshot and tags; throws when there is no such sample or it is not a tags sample.
+    func tagsSample(_ db: Database, sampleID: Int64) throws -> (SampleSnapshot, [SampleTag]) {
+        guard let before = try snapshot(db, sampleID: sampleID) else { throw ReviewError.sampleNotFound(sampleID) }
+        guard try Self.isTagsSample(db, sampleID: sampleID) else { throw TagReviewError.notATagsSample(sampleID) }
+        return (before, try Self.sampleTags(db, sampleID: sampleID))
+    }
+
+    static func isTagsSample(_ db: Database, sampleID: Int64) throws -> Bool {
+        try String.fetchOne(db, sql: "SELECT task_type FROM training_samples WHERE id = ?", arguments: [sampleID]) == "tags"
+    }
+
+    static func checkVerdicts(_ verdicts: [String: String]) throws {
+        for (tag, verdict) in verdicts.sorted(by: { $0.key < $1.key }) where !["correct", "wrong", "missing", "unreviewed"].contains(verdict) {
+            throw TagReviewError.unknownVerdict(tag: tag, verdict: verdict)
+        }
+    }
+
+    /// The tag set a review leaves (see `reviewTags`): `current` with the verdicts applied, the added tags, and
+    /// every tag still 'unreviewed' made 'correct'. Throws when a verdict names a tag the sample lacks or no tag
+    /// would be left. Pure.
+    static func editedTags(_ current: [SampleTag], verdicts: [String: String], added: [String], sampleID: Int64) throws -> [SampleTag] {
+        var tags = current
+        for (tag, verdict) in verdicts.sorted(by: { $0.key < $1.key }) {
+            guard let i = tags.firstIndex(where: { $0.tag == tag }) else { throw TagReviewError.unknownTag(tag) }
+            tags[i].verdict = verdict
+        }
+        for tag in added.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !tag.isEmpty {
+            if let i = tags.firstIndex(where: { $0.tag == tag }) {
+                tags[i].verdict = tags[i].score == nil ? "missing" : "correct"
+            } else {
+                tags.append(SampleTag(tag: tag, score: nil, verdict: "missing"))
+            }
+        }
+        for i in tags.indices where tags[i].verdict == "unreviewed" { tags[i].verdict = "correct" }
+        guard !correctedTags(tags).isEmpty else { throw TagReviewError.noTagsLeft(sampleID) }
+        return tags
+    }
+
+    /// The tag set a tag list names ("car, bicycle", as a fix's answer on a tags sample): the listed tags are
+    /// right (predicted ones 'correct', others 'missing'), every other tag of the sample 'wrong'. Pure.
+    static func tagsNamed(_ list: String, current: [SampleTag], sampleID: Int64) throws -> [SampleTag] {
+        var seen = Set<String>()
+        let named = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty && seen.insert($0).inserted }
+        let verdicts = Dictionary(uniqueKeysWithValues: current.map { ($0.tag, seen.contains($0.tag) ? ($0.score == nil ? "missing" : "correct") : "wrong") })
+        return try editedTags(current, verdicts: verdicts, added: named.filter { t in !current.contains { $0.tag == t } }, sampleID: sampleID)
+    }
+
+    /// Writes a tag set's verdicts (adding the rows it has and the sample lacks).
+    static func writeTags(_ db: Database, sampleID: Int64, _ tags: [SampleTag]) throws {
+        for t in tags {
+            try db.execute(sql: """
+                INSERT INTO sample_tags(sample_id, tag, score, verdict) VALUES (?, ?, ?, ?)
+                ON CONFLICT(sample_id, tag) DO UPDATE SET verdict = excluded.verdict
+                """, arguments: [sampleID, t.tag, t.score, t.verdict])
+        }
+    }
+
+    /// Did the review_actions row change the sample's tags (its before snapshot has a "tags" array)?
+    static func actionChangedTags(_ db: Database, actionID: Int64, sampleID: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT json_type(before, '$.tags') = 'array' FROM review_actions WHERE id = ? AND sample_id = ?",
+                          arguments: [actionID, sampleID]) ?? false
+    }
+
+    /// A tag set as `tagsJSON` wrote it; nil for NULL or something else.
+    static func decodeTags(_ json: String?) -> [SampleTag]? {
+        struct Stored: Decodable { var tag: String; var score: Double?; var verdict: String }
+        guard let json, let stored = try? JSONDecoder().decode([Stored].self, from: Data(json.utf8)) else { return nil }
+        return stored.map { SampleTag(tag: $0.tag, score: $0.score, verdict: $0.verdict) }
     }
 
     /// Sets a sample's tags back to the `before` set a review_actions row recorded: tags added since are
@@ -237,14 +311,14 @@ extension Store {
 
     /// A review_actions row whose snapshots also carry the tag set (`before` nil: the sample did not exist).
     func appendTagsAction(_ db: Database, sampleID: Int64, reviewer: String, action: String, before: SampleSnapshot?, beforeTags: [SampleTag],
-                          after: SampleSnapshot, afterTags: [SampleTag], at: Int64) throws -> ReviewRecord {
+                          after: SampleSnapshot, afterTags: [SampleTag], at: Int64, detail: String? = nil) throws -> ReviewRecord {
         try db.execute(sql: """
-            INSERT INTO review_actions(sample_id, reviewer, action, before, after, at)
+            INSERT INTO review_actions(sample_id, reviewer, action, before, after, at, detail)
             VALUES (?, ?, ?,
                     CASE WHEN ? THEN json_object('state', ?, 'correct_answer', ?, 'error_category', ?, 'tags', json(?)) END,
-                    json_object('state', ?, 'correct_answer', ?, 'error_category', ?, 'tags', json(?)), ?)
+                    json_object('state', ?, 'correct_answer', ?, 'error_category', ?, 'tags', json(?)), ?, ?)
             """, arguments: [sampleID, reviewer, action, before != nil, before?.state, before?.correctAnswer, before?.category,
-                             Self.tagsJSON(beforeTags), after.state, after.correctAnswer, after.category, Self.tagsJSON(afterTags), at])
+                             Self.tagsJSON(beforeTags), after.state, after.correctAnswer, after.category, Self.tagsJSON(afterTags), at, detail])
         return ReviewRecord(actionID: db.lastInsertedRowID, sampleID: sampleID, reviewer: reviewer, action: action,
                             before: before ?? SampleSnapshot(state: "", correctAnswer: nil, category: ""), after: after, at: at)
     }

@@ -233,7 +233,7 @@ extension Store {
         return try writer.read { db in
             if try Self.member(db, viewer)?.may(.adjudicate) == true { return entries }
             return try entries.map { e in
-                guard e.entity == "sample", ["approve", "reject", "fix"].contains(e.action), e.note?.contains(#""outcome":"waiting""#) == true,
+                guard e.entity == "sample", ["approve", "reject", "fix", "fix_tags"].contains(e.action), e.note?.contains(#""outcome":"waiting""#) == true,
                       let id = Int64(e.entityID) else { return e }
                 let state = try String.fetchOne(db, sql: "SELECT state FROM training_samples WHERE id = ?", arguments: [id])
                 guard state == SampleState.pending.rawValue || state == SampleState.needsAnswer.rawValue else { return e }

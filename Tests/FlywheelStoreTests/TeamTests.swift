@@ -342,3 +342,201 @@ private func team(_ store: Store) throws {
         #expect(try store.auditTrail(filter, limit: 5, viewer: "pam").map(\.action) == ["approve", "reject"])  // no longer waiting
     }
 }
+
+/// Image-tagging samples (car 0.9, sky 0.7, dog 0.4), `judged`: the user said every tag is right (pending,
+/// correct answer "car, sky, dog", every tag 'correct'); otherwise a thumbs-down (needs_answer, every tag
+/// 'unreviewed', no answer).
+private func tagsSamples(_ store: Store, _ count: Int, judged: Bool = false) throws -> [Int64] {
+    try (0..<count).map { i in
+        let tags = [("car", 0.9), ("sky", 0.7), ("dog", 0.4)].map { SampleTag(tag: $0.0, score: $0.1, verdict: judged ? "correct" : "unreviewed") }
+        let s = NewSample(source: judged ? .userCorrection : .thumbsDown, quality: .high, state: judged ? .pending : .needsAnswer,
+                          taskType: "tags", question: nil, wrongAnswer: "car, sky, dog", correctAnswer: judged ? "car, sky, dog" : nil,
+                          category: .visualUnderstandingError, sessionID: nil, requestID: "t\(i)", questionTurnID: nil, answerTurnID: nil,
+                          imageID: nil, evidence: nil, extraction: nil, model: "ram", promptVersion: "tags-v1")
+        #expect(try store.insertTagSamples([NewTagSample(sample: s, tags: tags)], now: 1) == 1)
+        return try store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM training_samples")! }
+    }
+}
+
+private func verdicts(_ store: Store, _ id: Int64) throws -> [String: String] {
+    Dictionary(uniqueKeysWithValues: try store.sampleTags(sampleID: id).map { ($0.tag, $0.verdict) })
+}
+
+private func actionJSON(_ store: Store, _ id: Int64, _ column: String) throws -> String? {
+    try store.writer.read { db in try String.fetchOne(db, sql: "SELECT \(column) FROM review_actions WHERE id = ?", arguments: [id]) }
+}
+
+/// With review.overlap above 1 a tag fix is one vote like approve and reject: the tags change when the votes agree.
+@Suite struct TagVoteTests {
+    static let untouched = ["car": "unreviewed", "sky": "unreviewed", "dog": "unreviewed"]
+
+    @Test func identicalTagFixesMakeTheSampleFixedWithTheirVerdicts() throws {
+        try withEachStore { store in
+            try team(store)
+            try store.setTeamSetting("review.overlap", "2", by: "root", now: 0)
+            let id = try tagsSamples(store, 1)[0]
+            let first = try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: ["bicycle"], reviewer: "alice", now: 10)
+            #expect(first.action == "fix_tags" && first.after == first.before && first.after.state == "needs_answer")
+            // A waiting vote changes nothing but its own row, and says what it was.
+            #expect(try verdicts(store, id) == Self.untouched)
+            #expect(try actionJSON(store, first.actionID, "json_type(before, '$.tags')") == nil)
+            #expect(try actionJSON(store, first.actionID, "detail")
+                    == #"{"verdict":"fix","correct_answer":"car, sky, bicycle","tags":["car","sky","bicycle"],"votes":1,"overlap":2,"outcome":"waiting"}"#)
+            // Bob sees neither the vote nor, in the audit, what it was; Alice sees hers with its per-tag verdicts.
+            let forBob = try store.decisions(sampleID: id, viewer: "bob")
+            #expect(forBob.visible.isEmpty && forBob.hidden == 1)
+            #expect(try store.auditTrail(AuditFilter(entity: "sample"), limit: 5, viewer: "bob").map(\.action) == ["vote"])
+            let mine = try #require(try store.decisions(sampleID: id, viewer: "alice").visible.first)
+            #expect(mine.verdict == .fix && mine.answer == "car, sky, bicycle")
+            #expect(mine.tags.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.tag, $0.verdict) }) }
+                    == ["car": "correct", "sky": "correct", "dog": "wrong", "bicycle": "missing"])
+            // The same set (spaces, and verdicts spelt differently) completes it: fixed, with the agreed verdicts.
+            let second = try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong", "car": "correct", "sky": "unreviewed"],
+                                              added: [" bicycle "], reviewer: "bob", now: 20)
+            #expect(second.after == SampleSnapshot(state: "fixed", correctAnswer: "car, sky, bicycle", category: "visual_understanding_error"))
+            #expect(try verdicts(store, id) == ["car": "correct", "sky": "correct", "dog": "wrong", "bicycle": "missing"])
+            #expect(try actionJSON(store, second.actionID, "before")
+                    == #"{"state":"needs_answer","correct_answer":null,"error_category":"visual_understanding_error","tags":[{"tag":"car","score":0.9,"verdict":"unreviewed"},{"tag":"sky","score":0.7,"verdict":"unreviewed"},{"tag":"dog","score":0.4,"verdict":"unreviewed"}]}"#)
+            #expect(try actionJSON(store, second.actionID, "json_extract(after, '$.tags[3].tag')") == "bicycle")
+            #expect(try actionJSON(store, second.actionID, "json_extract(detail, '$.outcome')") == "final")
+            #expect(try store.decisions(sampleID: id, viewer: "pam").visible.map(\.verdict) == [.fix, .fix])
+            let agreement = try store.agreementReport()
+            #expect(agreement.overall.items == 1 && agreement.overall.decisions == 2 && agreement.labels == ["fix"])
+            // Once final, a vote is not undone on its own; the completing one is, and puts the tags back.
+            #expect(throws: ReviewError.changedSince(id)) { try store.undo(first, reviewer: "alice", now: 30) }
+            let undone = try store.undo(second, reviewer: "bob", now: 31)
+            #expect(undone.after.state == "needs_answer" && undone.after.correctAnswer == nil)
+            #expect(try verdicts(store, id) == Self.untouched)
+            #expect(try store.decisions(sampleID: id, viewer: "alice").visible.map(\.reviewer) == ["alice"])
+        }
+    }
+
+    @Test func differentTagSetsAreDisputedAndTheAdjudicatorSetsTheTags() throws {
+        try withEachStore { store in
+            try team(store)
+            try store.setTeamSetting("review.overlap", "2", by: "root", now: 0)
+            let ids = try tagsSamples(store, 2)
+            _ = try store.reviewTags(sampleID: ids[0], verdicts: ["dog": "wrong"], added: [], reviewer: "alice", now: 10)
+            let second = try store.reviewTags(sampleID: ids[0], verdicts: [:], added: ["cat"], reviewer: "bob", now: 11)
+            #expect(second.after.state == "disputed" && second.after.correctAnswer == nil)
+            #expect(try verdicts(store, ids[0]) == Self.untouched)
+            #expect(try actionJSON(store, second.actionID, "json_extract(detail, '$.outcome')") == "disputed")
+            // The adjudicator sees each reviewer's corrected list.
+            #expect(try store.decisions(sampleID: ids[0], viewer: "carol").visible.map { "\($0.reviewer): \($0.answer ?? "")" }
+                    == ["alice: car, sky", "bob: car, sky, dog, cat"])
+            #expect(throws: PermissionError.self) {
+                try store.adjudicateTags(sampleID: ids[0], verdicts: ["dog": "wrong"], added: [], adjudicator: "alice", now: 12)
+            }
+            #expect(throws: ReviewError.notDisputed(ids[1], state: "needs_answer")) {
+                try store.adjudicateTags(sampleID: ids[1], verdicts: [:], added: [], adjudicator: "carol", now: 12)
+            }
+            #expect(try verdicts(store, ids[0]) == Self.untouched)
+            let r = try store.adjudicateTags(sampleID: ids[0], verdicts: ["dog": "wrong"], added: ["cat"], adjudicator: "carol", now: 13)
+            #expect(r.action == "adjudicate")
+            #expect(r.after == SampleSnapshot(state: "fixed", correctAnswer: "car, sky, cat", category: "visual_understanding_error"))
+            #expect(try verdicts(store, ids[0]) == ["car": "correct", "sky": "correct", "dog": "wrong", "cat": "missing"])
+            #expect(try actionJSON(store, r.actionID, "detail") == #"{"verdict":"fix","tags":["car","sky","cat"]}"#)
+            // The reviewers' votes stay as they were.
+            #expect(try store.decisions(sampleID: ids[0], viewer: "pam").visible.map(\.answer) == ["car, sky", "car, sky, dog, cat"])
+            // Undo: disputed again, the tags as they were; a fix written as a tag list sets the tags it names.
+            _ = try store.undo(r, reviewer: "carol", now: 14)
+            #expect(try store.sample(id: ids[0])?.state == "disputed" && verdicts(store, ids[0]) == Self.untouched)
+            let listed = try store.adjudicate(sampleID: ids[0], decision: .fix(correctAnswer: "sky, car,, boat"), adjudicator: "carol", now: 15)
+            #expect(listed.after.state == "fixed" && listed.after.correctAnswer == "car, sky, boat")
+            #expect(try verdicts(store, ids[0]) == ["car": "correct", "sky": "correct", "dog": "wrong", "boat": "missing"])
+            // Keeping the set as it stood approves it.
+            _ = try store.undo(listed, reviewer: "carol", now: 16)
+            #expect(try store.adjudicateTags(sampleID: ids[0], verdicts: [:], added: [], adjudicator: "root", now: 17).after
+                    == SampleSnapshot(state: "approved", correctAnswer: "car, sky, dog", category: "visual_understanding_error"))
+            #expect(try verdicts(store, ids[0]) == ["car": "correct", "sky": "correct", "dog": "correct"])
+        }
+    }
+
+    @Test func tagFixesMixWithApproveAndReject() throws {
+        let store = try Store.inMemory()
+        try store.setTeamSetting("review.overlap", "2", by: "x", now: 0)
+        let ids = try tagsSamples(store, 4, judged: true)
+        // approve + a tag fix that keeps the set (every predicted tag right, nothing added): approved, an approve vote.
+        _ = try store.review(sampleID: ids[0], decision: .approve, reviewer: "alice", now: 1)
+        let kept = try store.reviewTags(sampleID: ids[0], verdicts: ["car": "correct"], added: [], reviewer: "bob", now: 2)
+        #expect(kept.after == SampleSnapshot(state: "approved", correctAnswer: "car, sky, dog", category: "visual_understanding_error"))
+        #expect(try store.decisions(sampleID: ids[0], viewer: "bob").visible.map(\.verdict) == [.approve, .approve])
+        // approve + a tag fix that changes the set: disputed, the tags untouched.
+        _ = try store.review(sampleID: ids[1], decision: .approve, reviewer: "alice", now: 3)
+        #expect(try store.reviewTags(sampleID: ids[1], verdicts: ["dog": "wrong"], added: [], reviewer: "bob", now: 4).after.state == "disputed")
+        #expect(try verdicts(store, ids[1]) == ["car": "correct", "sky": "correct", "dog": "correct"])
+        // A tag fix + reject: disputed; reject + reject: rejected.
+        _ = try store.reviewTags(sampleID: ids[2], verdicts: ["dog": "wrong"], added: [], reviewer: "alice", now: 5)
+        #expect(try store.review(sampleID: ids[2], decision: .reject, reviewer: "bob", now: 6).after.state == "disputed")
+        _ = try store.review(sampleID: ids[3], decision: .reject, reviewer: "alice", now: 7)
+        #expect(try store.review(sampleID: ids[3], decision: .reject, reviewer: "bob", now: 8).after.state == "rejected")
+        // A fix written as a tag list (flywheel review … fix --answer) is the same vote as the tag editor's.
+        let more = try tagsSamples(store, 1)[0]
+        _ = try store.reviewTags(sampleID: more, verdicts: ["dog": "wrong"], added: [], reviewer: "alice", now: 9)
+        let listed = try store.review(sampleID: more, decision: .fix(correctAnswer: "Sky, car"), reviewer: "bob", now: 10)
+        #expect(listed.after.state == "disputed")  // "Sky" is not "sky": tags are compared as they are written, trimmed
+        #expect(try store.decisions(sampleID: more, viewer: "bob").visible.last?.answer == "car, Sky")
+        let report = try store.agreementReport()
+        #expect(report.labels == ["approve", "fix", "reject"])
+        #expect(report.overall.items == 5 && report.overall.decisions == 10)
+    }
+
+    @Test func aWaitingTagVoteIsWithdrawnByUndo() throws {
+        try withEachStore { store in
+            try team(store)
+            try store.setTeamSetting("review.overlap", "2", by: "root", now: 0)
+            let id = try tagsSamples(store, 1)[0]
+            let vote = try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: ["cat"], reviewer: "alice", now: 10)
+            #expect(throws: ReviewError.notYours(id, by: "alice")) { try store.undo(vote, reviewer: "bob", now: 11) }
+            let undone = try store.undo(vote, reviewer: "alice", now: 12)
+            #expect(undone.action == "undo" && undone.after == vote.before)
+            #expect(try store.decisions(sampleID: id, viewer: "alice").visible.isEmpty)
+            #expect(try verdicts(store, id) == Self.untouched)
+            #expect(try store.sample(id: id)?.state == "needs_answer")
+            // Withdrawn: Alice votes again, and it counts once.
+            _ = try store.reviewTags(sampleID: id, verdicts: [:], added: [], reviewer: "alice", now: 13)
+            #expect(try store.reviewTags(sampleID: id, verdicts: [:], added: [], reviewer: "bob", now: 14).after.state == "approved")
+            #expect(try store.sample(id: id)?.correctAnswer == "car, sky, dog")
+            #expect(try verdicts(store, id) == ["car": "correct", "sky": "correct", "dog": "correct"])
+            #expect(try store.reviewActions(sampleID: id).map(\.action) == ["fix_tags", "undo", "fix_tags", "fix_tags"])
+        }
+    }
+
+    @Test func tagVotesTakeSlotsLikeOtherVotes() throws {
+        try withEachStore { store in
+            try store.setTeamSetting("review.overlap", "2", by: "x", now: 0)
+            let id = try tagsSamples(store, 1)[0]
+            _ = try store.reserve(sampleID: id, reviewer: "alice", now: 0)
+            _ = try store.reserve(sampleID: id, reviewer: "bob", now: 0)
+            #expect(throws: ReviewError.heldByOthers(id, reviewers: ["alice", "bob"], until: 600_000)) {
+                try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: [], reviewer: "carol", now: 1)
+            }
+            _ = try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: [], reviewer: "alice", now: 2)
+            #expect(try store.reservations(now: 2).map(\.reviewer) == ["bob"])  // the vote gave up Alice's hold
+            #expect(throws: ReviewError.alreadyVoted(id)) {
+                try store.reviewTags(sampleID: id, verdicts: [:], added: [], reviewer: "alice", now: 3)
+            }
+            #expect(throws: ReviewError.alreadyVoted(id)) { try store.review(sampleID: id, decision: .reject, reviewer: "alice", now: 3) }
+            // Alice's vote and Bob's reservation fill both slots.
+            #expect(throws: ReviewError.heldByOthers(id, reviewers: ["bob"], until: 600_000)) {
+                try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: [], reviewer: "carol", now: 4)
+            }
+            #expect(try verdicts(store, id) == Self.untouched)
+            #expect(try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: [], reviewer: "bob", now: 5).after.state == "fixed")
+            #expect(throws: ReviewError.alreadyDecided(id, state: "fixed")) {
+                try store.reviewTags(sampleID: id, verdicts: [:], added: [], reviewer: "carol", now: 6)
+            }
+        }
+    }
+
+    @Test func withOverlapOneATagFixIsFinalAtOnceAndItsVoteIsKept() throws {
+        let store = try Store.inMemory()
+        let id = try tagsSamples(store, 1)[0]
+        let r = try store.reviewTags(sampleID: id, verdicts: ["dog": "wrong"], added: [], reviewer: "alice", now: 1)
+        #expect(r.after.state == "fixed" && r.after.correctAnswer == "car, sky")
+        #expect(try store.decisions(sampleID: id, viewer: "alice").visible.map(\.verdict) == [.fix])
+        _ = try store.undo(r, reviewer: "alice", now: 2)
+        #expect(try store.decisions(sampleID: id, viewer: "alice").visible.isEmpty)
+        #expect(try verdicts(store, id) == Self.untouched)
+    }
+}
