@@ -37,6 +37,7 @@ public protocol ConsoleDataSource: Sendable {
     func disputedSamples(limit: Int) throws -> [QueueItem]
     func decisions(sampleID: Int64, viewer: String) throws -> (visible: [Vote], hidden: Int)
     func adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String, now: Int64) throws -> ReviewRecord
+    func adjudicateTags(sampleID: Int64, verdicts: [String: String], added: [String], adjudicator: String, now: Int64) throws -> ReviewRecord
     func teamMember(named name: String) throws -> TeamMember?
     func rolesEnforced() throws -> Bool
     func teamSettings() throws -> TeamSettings
@@ -131,6 +132,13 @@ public final class EffectRunner: @unchecked Sendable {
     /// Blocks until every write asked for so far is done (before quitting).
     public func finishWrites() { writes.sync {} }
 
+    /// After a decision that leaves the sample waiting (one vote of several): how many of the overlap's
+    /// decisions are in (the others' are visible to this reviewer now that theirs is in).
+    func voteCount(_ result: Result<ReviewRecord, Error>, reviewer: String) -> VoteCount? {
+        guard case .success(let r) = result, r.action != "recategorize", Console.waiting(r.after.state) else { return nil }
+        return try? VoteCount(cast: data.decisions(sampleID: r.sampleID, viewer: reviewer).visible.count, needed: data.teamSettings().overlap)
+    }
+
     func perform(_ effect: Effect) -> Message {
         switch effect {
         case .loadSessions(let q, let cursor, let direction, let limit):
@@ -152,15 +160,13 @@ public final class EffectRunner: @unchecked Sendable {
             return .queueCount(Result { try data.reviewQueueCount(viewer) })
         case .review(let id, let decision, let reviewer):
             let result = Result { try data.review(sampleID: id, decision: decision, reviewer: reviewer, now: clock()) }
-            // A vote that leaves the sample waiting: how many of the overlap's decisions are in (theirs are
-            // visible to this reviewer now that theirs is in).
-            var votes: VoteCount?
-            if case .success(let r) = result, r.action != "recategorize", Console.waiting(r.after.state) {
-                votes = try? VoteCount(cast: data.decisions(sampleID: id, viewer: reviewer).visible.count, needed: data.teamSettings().overlap)
-            }
-            return .reviewed(sampleID: id, decision: decision, result, votes: votes)
+            return .reviewed(sampleID: id, decision: decision, result, votes: voteCount(result, reviewer: reviewer))
         case .adjudicate(let id, let decision, let adjudicator):
             return .adjudicated(sampleID: id, decision: decision, Result { try data.adjudicate(sampleID: id, decision: decision, adjudicator: adjudicator, now: clock()) })
+        case .adjudicateTags(let id, let verdicts, let added, let adjudicator):
+            return .adjudicated(sampleID: id, decision: .approve, Result {
+                try data.adjudicateTags(sampleID: id, verdicts: verdicts, added: added, adjudicator: adjudicator, now: clock())
+            })
         case .reserve(let id, let reviewer):
             return .reserved(sampleID: id, Result { try data.reserve(sampleID: id, reviewer: reviewer, now: clock()) })
         case .releaseReservations(let reviewer):
@@ -214,9 +220,8 @@ public final class EffectRunner: @unchecked Sendable {
         case .loadTags(let id):
             return .tags(sampleID: id, Result { try data.sampleTags(sampleID: id) })
         case .reviewTags(let id, let verdicts, let added, let reviewer):
-            return .reviewed(sampleID: id, decision: .approve, Result {
-                try data.reviewTags(sampleID: id, verdicts: verdicts, added: added, reviewer: reviewer, now: clock())
-            })
+            let result = Result { try data.reviewTags(sampleID: id, verdicts: verdicts, added: added, reviewer: reviewer, now: clock()) }
+            return .reviewed(sampleID: id, decision: .approve, result, votes: voteCount(result, reviewer: reviewer))
         case .loadAnnotation(let goal):
             return .annotation(Result {
                 AnnotateData(tasks: try data.nextAnnotationTasks(after: nil, limit: 10), progress: try data.annotationProgress(goal: goal, now: clock()))

@@ -234,6 +234,8 @@ public enum Effect: Equatable {
     case openImage(imageID: Int64)
     case loadTags(sampleID: Int64)
     case reviewTags(sampleID: Int64, verdicts: [String: String], added: [String], reviewer: String)
+    /// Decides a disputed tags sample by its tags.
+    case adjudicateTags(sampleID: Int64, verdicts: [String: String], added: [String], adjudicator: String)
     case loadAnnotation(goal: Int)
     case annotate(taskID: Int64, answer: String?, tags: [String]?, annotator: String)
     case skipAnnotation(taskID: Int64, annotator: String)
@@ -247,7 +249,7 @@ public enum Effect: Equatable {
     var isWrite: Bool {
         switch self {
         case .review, .undo, .activatePrompt, .optimizePrompt, .reviewTags, .annotate, .skipAnnotation,
-             .adjudicate, .reserve, .releaseReservations, .decideHeld: return true
+             .adjudicate, .adjudicateTags, .reserve, .releaseReservations, .decideHeld: return true
         default: return false
         }
     }

@@ -5,8 +5,9 @@ import TerminalKit
 
 // Image-tagging samples in the review queue: each predicted tag with its score and verdict (correct, wrong,
 // missing). `e` on such a sample edits the verdicts: j/k move, space toggles right/wrong (on an added missing
-// tag it takes it back), `n` adds a missing tag, Enter saves (unmarked tags count as right; the sample becomes
-// fixed), Esc cancels.
+// tag it takes it back), `n` adds a missing tag, Enter saves (unmarked tags count as right), Esc cancels. The
+// save is the reviewer's decision: with review.overlap above 1 one vote of several (the tags change when the
+// votes agree). In the adjudication queue the same editor decides a disputed tags sample (adjudicateTags).
 
 struct TagDraft: Equatable {
     var sampleID: Int64
@@ -19,7 +20,7 @@ extension Console {
     static func isTagSample(_ item: QueueItem?) -> Bool { item?.sample.taskType == "tags" }
 
     static func tagFollowUp(_ state: inout AppState) -> [Effect] {
-        guard state.screen == .review, !state.review.adjudicating, let item = state.review.list.selectedRow, isTagSample(item),
+        guard state.screen == .review, let item = state.review.list.selectedRow, isTagSample(item),
               state.review.tags?.sampleID != item.sample.id, state.review.requestedTags != item.sample.id else { return [] }
         state.review.requestedTags = item.sample.id
         return [.loadTags(sampleID: item.sample.id)]
@@ -31,7 +32,8 @@ extension Console {
             return []
         }
         state.review.tagDraft = TagDraft(sampleID: item.sample.id, tags: loaded.tags)
-        state.status = StatusLine(text: "tags: j/k move, space marks right/wrong, n adds a missing tag, Enter saves (unmarked = right), Esc cancels", isError: false)
+        let save = state.review.adjudicating ? "Enter decides the sample" : "Enter saves"
+        state.status = StatusLine(text: "tags: j/k move, space marks right/wrong, n adds a missing tag, \(save) (unmarked = right), Esc cancels", isError: false)
         return []
     }
 
@@ -87,6 +89,9 @@ extension Console {
             }
             state.review.tags = nil  // read again after the write (and after an undo)
             state.review.requestedTags = nil
+            if state.review.adjudicating {
+                return [.adjudicateTags(sampleID: draft.sampleID, verdicts: verdicts, added: added, adjudicator: state.reviewer)]
+            }
             return [.reviewTags(sampleID: draft.sampleID, verdicts: verdicts, added: added, reviewer: state.reviewer)]
         default:
             break

@@ -5,10 +5,11 @@ import TerminalKit
 // Team review in the console (issue 9). Screen 2 reserves the selected sample for the reviewer (others' queues
 // skip it), renews the hold while they stay, and gives it up when they leave the screen or quit; a sample
 // someone else got first leaves the list with their name. With an overlap above 1 a decision is one vote: the
-// status line says how many are in, or that the reviewers disagreed. `A` shows the adjudication queue: the
-// disputed samples, each with every reviewer's vote, decided with a/x/e/c. Keys a role may not use are refused
-// here with the store's own message (the role that may); the store checks again, so a role changed mid-session
-// ends in the same message.
+// status line says how many are in, or that the reviewers disagreed (a tag fix is such a vote too). `A` shows
+// the adjudication queue: the disputed samples, each with every reviewer's vote (a tag vote as its corrected tag
+// list), decided with a/x/e/c; `e` on a tags sample opens the tag editor, whose save is the adjudication. Keys a
+// role may not use are refused here with the store's own message (the role that may); the store checks again,
+// so a role changed mid-session ends in the same message.
 
 extension Console {
     /// Samples this many at most are read into the adjudication queue (it is one page, in id order).
@@ -84,7 +85,14 @@ extension Console {
             let count = votes.map { "\($0.cast) of \($0.needed) decisions" } ?? "your decision is in"
             return "vote recorded: \(count); waiting for other reviewers"
         }
-        let verb = ["approve": "approved", "reject": "rejected", "fix": "fixed", "fix_tags": "tags fixed"][record.action] ?? record.action
+        // What the sample became (a fix that keeps the answer or the tags as they stood approves it).
+        let verb: String
+        switch record.after.state {
+        case SampleState.approved.rawValue: verb = "approved"
+        case SampleState.rejected.rawValue: verb = "rejected"
+        case SampleState.fixed.rawValue: verb = record.action == "fix_tags" ? "tags fixed" : "fixed"
+        default: verb = record.after.state
+        }
         return "#\(id) \(verb) by \(record.reviewer) (u undoes)"
     }
 
@@ -244,7 +252,7 @@ extension Console {
         return [Line("reserved for you until \(two(p.h)):\(two(p.mi))", state.theme[.label])]
     }
 
-    /// Every reviewer's vote on a disputed sample: who, verdict, answer.
+    /// Every reviewer's vote on a disputed sample: who, verdict, answer (for a tag vote, its corrected tag list).
     static func voteLines(_ state: AppState, sampleID: Int64, width: Int, labelW: Int) -> [Line] {
         let t = state.theme
         guard let (id, votes) = state.review.votes, id == sampleID else {

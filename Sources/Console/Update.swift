@@ -187,8 +187,8 @@ public enum Console {
             return decide(&state, sampleID: item.sample.id, action == .approve ? .approve : .reject)
         case .edit:
             guard let item = state.review.list.selectedRow else { return noSample(&state) }
-            // An adjudicator writes the answer; the tag editor is the review queue's.
-            if isTagSample(item), !state.review.adjudicating { return startTagEdit(&state, item) }
+            // A tags sample is decided by its tags, in the review queue and in the adjudication queue alike.
+            if isTagSample(item) { return startTagEdit(&state, item) }
             state.mode = .editAnswer(LineEditor(item.sample.correctAnswer ?? ""), sampleID: item.sample.id)
             state.status = StatusLine(text: "editing the correct answer: Enter saves it (the sample becomes fixed), Esc cancels", isError: false)
         case .category:

@@ -326,7 +326,7 @@ extension Console {
         }
         field("Wrong", s.wrongAnswer, t[.answerWrong])
         field("Question", s.question, t[.base])
-        if isTagSample(item), !state.review.adjudicating { lines += tagLines(state, item, width: width) }
+        if isTagSample(item) { lines += tagLines(state, item, width: width) }
         field("Image", item.imageRef, t[.base])
         field("Category", s.category, t[.base])
         field("Evidence", s.evidence.map(oneLine), t[.base])

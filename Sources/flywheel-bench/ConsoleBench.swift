@@ -389,6 +389,11 @@ final class TimedData: ConsoleDataSource, @unchecked Sendable {
     func adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String, now: Int64) throws -> ReviewRecord {
         try timed("adjudicate (write)") { try store.adjudicate(sampleID: sampleID, decision: decision, adjudicator: adjudicator, now: now) }
     }
+    func adjudicateTags(sampleID: Int64, verdicts: [String: String], added: [String], adjudicator: String, now: Int64) throws -> ReviewRecord {
+        try timed("adjudicateTags (write)") {
+            try store.adjudicateTags(sampleID: sampleID, verdicts: verdicts, added: added, adjudicator: adjudicator, now: now)
+        }
+    }
     func teamMember(named name: String) throws -> TeamMember? { try timed("teamMember") { try store.teamMember(named: name) } }
     func rolesEnforced() throws -> Bool { try timed("rolesEnforced") { try store.rolesEnforced() } }
     func teamSettings() throws -> TeamSettings { try timed("teamSettings") { try store.teamSettings() } }

@@ -59,6 +59,9 @@ final class ControlledSource: ConsoleDataSource, @unchecked Sendable {
     func adjudicate(sampleID: Int64, decision: ReviewDecision, adjudicator: String, now: Int64) throws -> ReviewRecord {
         try store.adjudicate(sampleID: sampleID, decision: decision, adjudicator: adjudicator, now: now)
     }
+    func adjudicateTags(sampleID: Int64, verdicts: [String: String], added: [String], adjudicator: String, now: Int64) throws -> ReviewRecord {
+        try store.adjudicateTags(sampleID: sampleID, verdicts: verdicts, added: added, adjudicator: adjudicator, now: now)
+    }
     func teamMember(named name: String) throws -> TeamMember? { try store.teamMember(named: name) }
     func rolesEnforced() throws -> Bool { try store.rolesEnforced() }
     func teamSettings() throws -> TeamSettings { try store.teamSettings() }

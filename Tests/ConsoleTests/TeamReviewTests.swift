@@ -222,6 +222,80 @@ func held(_ s: Store) throws -> [String] {
     }
 }
 
+/// The fixture's tags sample (#3, second in the queue): car correct, dog wrong, bicycle missing, as its feedback said.
+@Suite(.serialized) struct TagVoteTests {
+    static func verdicts(_ s: Store) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try s.sampleTags(sampleID: 3).map { ($0.tag, $0.verdict) })
+    }
+    static let asFed = ["car": "correct", "dog": "wrong", "bicycle": "missing"]
+
+    @Test func aTagFixIsOneVoteAndTheTagsChangeWhenTheVotesAgree() throws {
+        let s = try OverlapTests.store(overlap: 2)
+        let first = try headless(s, "2jenperson<Enter><Enter>")
+        #expect(first.status == StatusLine(text: "vote recorded: 1 of 2 decisions; waiting for other reviewers", isError: false))
+        #expect(try s.sample(id: 3)?.state == "pending" && Self.verdicts(s) == Self.asFed)
+        #expect(!first.review.list.rows.contains { $0.sample.id == 3 })
+        // Bob is offered it with the tags as they were, and nothing of the first vote.
+        let bob = try headless(s, "2j", reviewer: "bob")
+        #expect(bob.review.list.selectedRow?.sample.id == 3)
+        let text = Console.render(bob).text
+        #expect(text.contains("Tags") && !text.contains("person") && !text.contains("tester"))
+        // The same set makes it final, with the agreed verdicts.
+        let agreed = try headless(s, "2jenperson<Enter><Enter>", reviewer: "bob")
+        #expect(agreed.status?.text == "#3 tags fixed by bob (u undoes)")
+        #expect(try s.sample(id: 3)?.state == "fixed" && s.sample(id: 3)?.correctAnswer == "car, bicycle, person")
+        #expect(try Self.verdicts(s) == ["car": "correct", "dog": "wrong", "bicycle": "missing", "person": "missing"])
+        #expect(try s.reviewActions(sampleID: 3).map(\.action) == ["fix_tags", "fix_tags"])
+    }
+
+    @Test func aWaitingTagVoteIsWithdrawnWithU() throws {
+        let s = try OverlapTests.store(overlap: 2)
+        let undone = try headless(s, "2je<Space><Enter>u")
+        #expect(undone.status?.text == "undone: #3 is pending again")
+        #expect(try s.decisions(sampleID: 3, viewer: "tester").visible.isEmpty && Self.verdicts(s) == Self.asFed)
+        #expect(undone.review.list.selectedRow?.sample.id == 3)
+    }
+
+    /// tester adds "person", bob marks car wrong: disputed.
+    static func disputed() throws -> Store {
+        let s = try OverlapTests.store(overlap: 2)
+        _ = try headless(s, "2jenperson<Enter><Enter>")
+        let bob = try headless(s, "2je<Space><Enter>", reviewer: "bob")
+        #expect(bob.status == StatusLine(text: "reviewers disagreed: sample 3 goes to adjudication", isError: false))
+        #expect(try s.sample(id: 3)?.state == "disputed" && Self.verdicts(s) == Self.asFed)
+        return s
+    }
+
+    @Test func theAdjudicationViewShowsTagVotesAndEDecidesByTheTags() throws {
+        let s = try Self.disputed()
+        let view = try headless(s, "2A", height: 40, reviewer: "carol")
+        #expect(view.review.list.rows.map(\.sample.id) == [3])
+        #expect(view.review.votes?.list.visible.map { "\($0.reviewer) \($0.verdict.rawValue) \($0.answer ?? "")" }
+                == ["bob fix bicycle", "tester fix car, bicycle, person"])
+        let text = Console.render(view).text
+        for part in ["Votes", "bob", "tester", "car, bicycle, person", "Tags      (e edits the verdicts)", "✗ wrong"] {
+            #expect(text.contains(part), "\(part)")
+        }
+        // e opens the tag editor; its save is the adjudication, and u takes it back (tags and all).
+        let editing = try headless(s, "2Ae", reviewer: "carol")
+        #expect(editing.review.tagDraft?.sampleID == 3 && editing.mode == .normal)
+        #expect(editing.status?.text.contains("Enter decides the sample") == true)
+        let undone = try headless(s, "2Ae<Space>nperson<Enter><Enter>u", reviewer: "carol")
+        #expect(undone.status?.text == "undone: #3 is disputed again")
+        #expect(try s.sample(id: 3)?.state == "disputed" && Self.verdicts(s) == Self.asFed)
+        #expect(undone.review.list.rows.map(\.sample.id) == [3])
+        let decided = try headless(s, "2Ae<Space>nperson<Enter><Enter>", reviewer: "carol")
+        #expect(decided.status?.text == "#3 adjudicated: fixed by carol (u undoes)")
+        #expect(decided.review.list.isEmpty)
+        #expect(try s.sample(id: 3)?.state == "fixed" && s.sample(id: 3)?.correctAnswer == "bicycle, person")
+        #expect(try Self.verdicts(s) == ["car": "wrong", "dog": "wrong", "bicycle": "missing", "person": "missing"])
+        let last = try #require(try s.reviewActions(sampleID: 3).last)
+        #expect(last.action == "adjudicate" && last.reviewer == "carol")
+        // The reviewers' votes stay as they were.
+        #expect(try s.decisions(sampleID: 3, viewer: "carol").visible.map(\.answer) == ["bicycle", "car, bicycle, person"])
+    }
+}
+
 @Suite(.serialized) struct RoleTests {
     static func refusal(_ name: String, _ role: TeamRole, _ action: TeamAction) -> String {
         PermissionError.notAllowed(TeamMember(name: name, role: role, createdAt: Fixture.base), action: action).description
@@ -345,6 +419,10 @@ func held(_ s: Store) throws -> [String] {
 
         let disputed = try OverlapTests.disputed()
         try assertSnapshot(try Fixture.screen(disputed, "2A", width: 120, height: 30, reviewer: "carol"), named: "review-adjudication")
+
+        let tags = try TagVoteTests.disputed()
+        try assertSnapshot(try Fixture.screen(tags, "2A", width: 120, height: 30, reviewer: "carol"), named: "review-adjudication-tags")
+        try assertSnapshot(try Fixture.screen(tags, "2Ae<Space>", width: 120, height: 30, reviewer: "carol"), named: "review-adjudication-tags-editing")
 
         let team = try RoleTests.teamStore()
         try assertSnapshot(try Fixture.screen(team, "2a", width: 160, height: 20, reviewer: "ann"), named: "review-refused-role")
