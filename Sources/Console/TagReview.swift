@@ -80,8 +80,10 @@ extension Console {
             state.review.tagDraft = nil
             let original = Set((state.review.tags?.tags ?? []).map(\.tag))
             var verdicts: [String: String] = [:]
-            // Saving is the reviewer's word on every tag: the ones left unmarked are right.
+            // Saving is the reviewer's word on every tag: the ones left unmarked are right, and a missing tag the
+            // sample had (from the user's feedback) that the reviewer took back is wrong.
             for t in draft.tags where original.contains(t.tag) { verdicts[t.tag] = t.verdict == "unreviewed" ? "correct" : t.verdict }
+            for tag in original where !draft.tags.contains(where: { $0.tag == tag }) { verdicts[tag] = "wrong" }
             let added = draft.tags.filter { !original.contains($0.tag) }.map(\.tag)
             if let index = state.review.list.rows.firstIndex(where: { $0.sample.id == draft.sampleID }),
                let item = state.review.list.remove(at: index) {

@@ -234,6 +234,19 @@ import TerminalKit
         #expect(!draft.tags.contains { $0.tag == "person" })
     }
 
+    @Test func takingBackAMissingTagTheFeedbackAddedRemovesItFromTheSet() throws {
+        let s = try Fixture.store()
+        let state = try Fixture.run(s, "2")
+        let i = try #require(tagsSampleIndex(state))
+        let id = state.review.list.rows[i].sample.id
+        // The feedback's missing "bicycle" is the third tag; space takes it back, Enter saves.
+        let done = try Fixture.run(s, "2" + String(repeating: "j", count: i) + "ejj<Space><Enter>")
+        #expect(done.status?.text == "#\(id) tags fixed by tester (u undoes)")
+        #expect(try s.sample(id: id)?.correctAnswer == "car")
+        #expect(Dictionary(uniqueKeysWithValues: try s.sampleTags(sampleID: id).map { ($0.tag, $0.verdict) })
+                == ["car": "correct", "dog": "wrong", "bicycle": "wrong"])
+    }
+
     @Test func escCancelsATagEdit() throws {
         let s = try Fixture.store()
         let state = try Fixture.run(s, "2")
