@@ -126,10 +126,15 @@ extension Store {
         """
 
     /// Negative requests: thumbs_down or correction feedback (feedback_kind) or a correction signal (signals_kind).
+    /// Requests with a negative outcome. Feedback and signals from end users flagged as abusive do not count:
+    /// their thumbs-downs would otherwise move a prompt's negative rate and the A/B verdict.
     static let negativeRequests = """
         negative(request_id) AS (
-            SELECT request_id FROM feedback WHERE kind IN ('thumbs_down', 'correction')
-            UNION SELECT request_id FROM signals WHERE kind = 'correction')
+            SELECT f.request_id FROM feedback f WHERE f.kind IN ('thumbs_down', 'correction')
+              AND NOT EXISTS (SELECT 1 FROM end_user_trust u WHERE u.user_id = f.user_id AND u.flagged = 1)
+            UNION SELECT g.request_id FROM signals g WHERE g.kind = 'correction'
+              AND NOT EXISTS (SELECT 1 FROM sessions se JOIN end_user_trust u ON u.user_id = se.user_id
+                              WHERE se.session_id = g.session_id AND u.flagged = 1))
         """
 
     /// The `days` whole UTC days ending with the day of the newest sample's time; nil when there are no samples.
@@ -141,13 +146,14 @@ extension Store {
     }
 
     /// Samples whose time is in the window, counted by task type, model, prompt version and error category.
-    /// Rejected samples are left out (a reviewer said the model was not wrong). Reads every sample.
+    /// Rejected samples are left out (a reviewer said the model was not wrong), and so are held ones (from an
+    /// end user flagged as abusive, not yet released). Reads every sample.
     public func categoryBreakdown(_ w: InsightWindow) throws -> [BreakdownRow] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
                 WITH timed AS MATERIALIZED (
                     SELECT s.task_type, s.model, s.prompt_version, s.error_category, \(Self.sampleTime) AS at
-                    FROM training_samples s WHERE s.state != 'rejected')
+                    FROM training_samples s WHERE s.state NOT IN ('rejected', 'held'))
                 SELECT task_type, model, prompt_version, error_category, count(*) FROM timed
                 WHERE at >= ? AND at < ?
                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
@@ -158,11 +164,11 @@ extension Store {
     }
 
     /// The samples of one cell of the breakdown, newest first (by sample time, then id): samples in the window,
-    /// not rejected, matching every filter that is not nil.
+    /// not rejected or held, matching every filter that is not nil.
     public func samples(in w: InsightWindow, taskType: String?, model: String?, promptVersion: String?, category: String?,
                         limit: Int) throws -> [SampleRow] {
         guard limit > 0 else { return [] }
-        var conditions = ["s.state != 'rejected'"]
+        var conditions = ["s.state NOT IN ('rejected', 'held')"]
         var args: [DatabaseValueConvertible?] = []
         for (column, value) in [("task_type", taskType), ("model", model), ("prompt_version", promptVersion), ("error_category", category)] {
             if let value {

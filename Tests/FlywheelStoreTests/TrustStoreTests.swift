@@ -17,7 +17,7 @@ private func exchange(_ user: String, _ s: String, second: Int, feedback kind: S
     if let correction { f += #","corrected_response":"\#(correction)""# }
     return [
         #"{"type":"turn","event_id":"\#(s)-t0","session_id":"\#(s)","user_id":"\#(user)","turn_index":0,"role":"user","content":"what number?","ts":"\#(iso(second))"}"#,
-        #"{"type":"turn","event_id":"\#(s)-t1","session_id":"\#(s)","user_id":"\#(user)","turn_index":1,"role":"assistant","content":"12","request_id":"\#(s)-r","ts":"\#(iso(second + 1))"}"#,
+        #"{"type":"turn","event_id":"\#(s)-t1","session_id":"\#(s)","user_id":"\#(user)","turn_index":1,"role":"assistant","content":"12","request_id":"\#(s)-r","prompt_version":"p1","ts":"\#(iso(second + 1))"}"#,
         f + "}",
     ]
 }
@@ -126,6 +126,27 @@ private func sampleFromFeedback(_ store: Store, _ s: String, answer: String? = "
             let held = try store.heldSamples(limit: 5).first!.sample.id
             #expect(throws: PermissionError.self) { try store.decideHeld(sampleID: held, release: true, by: "ann", now: 14) }
             try store.decideHeld(sampleID: held, release: true, by: "rev", now: 14)
+        }
+    }
+
+    @Test func flaggedUsersFeedbackDoesNotMoveNegativeRatesOrPatterns() throws {
+        try withEachStore { store in
+            var lines: [String] = []
+            for i in 0..<25 { lines += exchange("u-spam", "s\(i)", second: i * 2, feedback: "thumbs_down") }
+            for i in 0..<5 { lines += exchange("u-calm", "c\(i)", second: 5000 + i * 300, feedback: i == 0 ? "thumbs_down" : "thumbs_up") }
+            _ = try insert(store, lines)
+            #expect(try store.promptOutcomes(nil).first?.negative == 26)
+            let before = try sampleFromFeedback(store, "s0")
+            try store.refreshTrust(actor: "test", now: 10)
+            // Only the calm user's thumbs-down is left among the negatives; the spammer's still count as answered.
+            let outcome = try #require(try store.promptOutcomes(nil).first)
+            #expect(outcome.answered == 30 && outcome.negative == 1)
+            // A held sample is not an error pattern; the one from before the flag still is.
+            let held = try sampleFromFeedback(store, "s1")
+            #expect(try store.sample(id: held)?.state == "held")
+            let w = InsightWindow(since: 0, until: Int64.max / 2)
+            #expect(try store.categoryBreakdown(w).reduce(0) { $0 + $1.count } == 1)
+            #expect(try store.samples(in: w, taskType: nil, model: nil, promptVersion: nil, category: nil, limit: 10).map(\.id) == [before])
         }
     }
 }
