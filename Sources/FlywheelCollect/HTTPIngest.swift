@@ -326,7 +326,7 @@ public final class HTTPIngestServer: @unchecked Sendable {
         let text: Result<String, Error> = await withCheckedContinuation { c in
             Thread {
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
-                c.resume(returning: Result { metrics.prometheusText(figures: try store.figures(idleBefore: now - idle), now: now) })
+                c.resume(returning: Result { metrics.prometheusText(figures: try store.figures(idleBefore: now - idle, now: now), now: now) })
             }.start()
         }
         switch text {

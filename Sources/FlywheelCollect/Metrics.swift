@@ -64,6 +64,8 @@ public final class CollectorMetrics: @unchecked Sendable {
         metric("flywheel_sessions_awaiting_analysis", "gauge", "Completed sessions not analysed yet.", [("", Double(f.sessionsAwaitingAnalysis))])
         let lag = f.oldestAwaitingAnalysisTs.map { max(0, Double(now - $0) / 1000) } ?? 0
         metric("flywheel_analysis_lag_seconds", "gauge", "Age of the oldest completed session not analysed yet.", [("", lag)])
+        metric("flywheel_end_users_flagged", "gauge", "End users whose feedback is held for review.", [("", Double(f.flaggedEndUsers))])
+        metric("flywheel_reservations", "gauge", "Live review reservations (reviewers at work).", [("", Double(f.liveReservations))])
         return out
     }
 

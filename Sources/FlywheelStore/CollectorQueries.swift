@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Figures the collector reports on /metrics, read in one transaction so they agree with each other.
@@ -11,10 +12,14 @@ public struct StoreFigures: Sendable, Equatable {
     /// activity (ms), which is how far analysis lags behind.
     public var sessionsAwaitingAnalysis = 0
     public var oldestAwaitingAnalysisTs: Int64?
+    /// End users whose feedback is held (abuse flags or an admin's word).
+    public var flaggedEndUsers = 0
+    /// Live reservations: reviewers working in the review queue right now.
+    public var liveReservations = 0
 }
 
 extension Store {
-    public func figures(idleBefore: Int64) throws -> StoreFigures {
+    public func figures(idleBefore: Int64, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws -> StoreFigures {
         try writer.read { db in
             var f = StoreFigures()
             f.events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
@@ -28,6 +33,8 @@ extension Store {
                 """, arguments: [idleBefore])
             f.sessionsAwaitingAnalysis = row?[0] ?? 0
             f.oldestAwaitingAnalysisTs = row?[1]
+            f.flaggedEndUsers = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM end_user_trust WHERE flagged = 1") ?? 0
+            f.liveReservations = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE expires_at > ?", arguments: [now]) ?? 0
             return f
         }
     }

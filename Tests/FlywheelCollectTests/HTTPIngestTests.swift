@@ -289,7 +289,8 @@ import Testing
             for line in ["flywheel_ingested_events_total 8", "flywheel_quarantined_lines_total 1", "flywheel_duplicate_events_total 0",
                          "flywheel_http_rejected_total 1", "flywheel_http_requests_total 2", "flywheel_events 8", "flywheel_quarantine_lines 1",
                          "flywheel_sessions 1", "flywheel_llm_calls_total 0", "flywheel_llm_failures_total 0",
-                         "# TYPE flywheel_analysis_lag_seconds gauge", "# TYPE flywheel_samples gauge", "# TYPE flywheel_signals gauge"] {
+                         "# TYPE flywheel_analysis_lag_seconds gauge", "# TYPE flywheel_samples gauge", "# TYPE flywheel_signals gauge",
+                         "flywheel_end_users_flagged 0", "flywheel_reservations 0"] {
                 #expect(text.split(separator: "\n").contains { $0 == line }, "missing \(line)")
             }
             // The spec's session ended, so it awaits analysis and the lag is its age.
