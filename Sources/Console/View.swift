@@ -87,11 +87,16 @@ extension Console {
             buf.put(hint, x: state.width - TextWidth.width(hint), y: y, style: t[.status])
             return
         }
-        var left = " \(state.screen.rawValue) \(state.screen.title)"
-        if let c = state.counts {
-            left += " │ \(c.sessions) sessions · \(c.flagged) flagged · \(c.queue) to review"
+        let head = " \(state.screen.rawValue) \(state.screen.title)"
+        let counts = state.counts.map { " │ \($0.sessions) sessions · \($0.flagged) flagged · \($0.queue) to review" } ?? ""
+        let user = " │ \(userLabel(state)) "
+        var left = head + counts + user
+        // A message that would be cut (a refusal naming the role that may act, say) gets the counts' room.
+        if let s = state.status {
+            let need = TextWidth.width(s.text) + 2 + (state.pending > 0 ? 10 : 0)
+            if TextWidth.width(left) + need > state.width { left = head + user }
+            if TextWidth.width(left) + need > state.width { left = head + " │" }
         }
-        left += " │ \(userLabel(state)) "
         var x = buf.put(left, x: 0, y: y, style: t[.status])
         if state.pending > 0 {
             x += buf.put("\(spinner[state.spinnerFrame % spinner.count]) loading ", x: x, y: y, style: t[.status].adding(.bold))

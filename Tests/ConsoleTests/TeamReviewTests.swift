@@ -426,5 +426,9 @@ func held(_ s: Store) throws -> [String] {
 
         let team = try RoleTests.teamStore()
         try assertSnapshot(try Fixture.screen(team, "2a", width: 160, height: 20, reviewer: "ann"), named: "review-refused-role")
+        // On a narrow terminal the refusal takes the counts' room, so the role that may act is still named.
+        let narrow = try Fixture.screen(team, "2a", width: 100, height: 12, reviewer: "ann")
+        #expect(narrow.split(separator: "\n").last.map(String.init)
+                == " 2 Review │ ann is an annotator and may not review samples: that needs the reviewer or admin role")
     }
 }
