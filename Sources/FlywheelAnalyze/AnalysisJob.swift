@@ -105,7 +105,19 @@ public final class AnalysisJob {
         summary.newErrorLogSamples = try sampleFormatErrors(now: now)
         summary.newSamples += summary.newErrorLogSamples
         if let llm, !shouldStop() { try runLLM(llm, summary: &summary, progress: progress, shouldStop: shouldStop) }
+        try recordRun(summary, now: now)
         return summary
+    }
+
+    /// One audit row per run that changed anything: what analysis created (each LLM answer has its own row).
+    func recordRun(_ s: AnalysisSummary, now: Int64) throws {
+        guard s.newSignals + s.newSamples + s.llmResolved > 0 || !s.trustChanges.isEmpty else { return }
+        let after = "{\"sessions\":\(s.sessions),\"new_signals\":\(s.newSignals),\"new_samples\":\(s.newSamples),"
+            + "\"new_feedback_samples\":\(s.newFeedbackSamples),\"new_tag_samples\":\(s.newTagSamples),"
+            + "\"new_error_log_samples\":\(s.newErrorLogSamples),\"llm_answers\":\(s.llmResolved),"
+            + "\"trust_changes\":[\(s.trustChanges.map(jsonQuoted).joined(separator: ","))]}"
+        try store.recordAudit(actor: "flywheel-analyze", guarded: nil, action: "analysis_run", entity: "analysis", entityID: String(now),
+                              before: nil, after: after, now: now)
     }
 
     /// Signals and implicit-correction samples for one session.

@@ -55,9 +55,12 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         #expect(after.stdout == "No end user is flagged.\n")
         // Everything is in the audit trail.
         let audit = try flywheel(["audit", "--db", db, "--json", "--limit", "200"]).stdout
-        for action in ["end_user_flag", "release_held", "discard_held", "end_user_override"] {
+        for action in ["end_user_flag", "release_held", "discard_held", "end_user_override", "analysis_run"] {
             #expect(audit.contains("\"action\":\"\(action)\""), "\(action) missing from the audit")
         }
+        // One analysis_run row for the run that created samples; the later runs created nothing and wrote none.
+        let runs = try flywheel(["audit", "--db", db, "--json", "--action", "analysis_run"]).stdout.split(separator: "\n")
+        #expect(runs.count == 1 && runs[0].contains("\"new_samples\":") && runs[0].contains("\"trust_changes\":[\"u-burst\"]"))
     }
 
     @Test func agreementReportsOverlappingReviews() throws {
