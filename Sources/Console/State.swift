@@ -145,6 +145,8 @@ public struct AppState {
     var timeZone: TimeZone
     /// Now, in ms since the epoch (ages on screen); tests fix it.
     var clock: @Sendable () -> Int64
+    /// When the reviewer last pressed a key: a reservation is only renewed for someone still at work.
+    var lastKeyAt: Int64?
 
     public init(width: Int, height: Int, reviewer: String, theme: Theme = .builtinDefault, timeZone: TimeZone = .current,
                 depth: ColorDepth = .full256, annotationGoal: Int = 1000,

@@ -113,11 +113,13 @@ extension Console {
         return [.reserve(sampleID: id, reviewer: state.reviewer)]
     }
 
-    /// On the poll: renews the hold on the sample the reviewer is still on once half its time has gone.
+    /// On the poll: renews the hold on the sample the reviewer is still on once half its time has gone, if they
+    /// pressed a key within the last reservation time: a console left open on a sample lets it go when it expires.
     static func renewReservation(_ state: inout AppState) -> [Effect] {
         guard state.screen == .review, !state.review.adjudicating, var held = state.review.reservation, !held.renewing,
               state.review.list.selectedRow?.sample.id == held.sampleID else { return [] }
-        guard state.clock() - held.since >= (held.until - held.since) / 2 else { return [] }
+        let now = state.clock(), length = held.until - held.since
+        guard now - held.since >= length / 2, let lastKey = state.lastKeyAt, now - lastKey < length else { return [] }
         held.renewing = true
         state.review.reservation = held
         return [.reserve(sampleID: held.sampleID, reviewer: state.reviewer)]

@@ -16,7 +16,9 @@ public enum Console {
     public static func update(_ state: inout AppState, _ message: Message) -> [Effect] {
         var effects: [Effect] = []
         switch message {
-        case .key(let key): effects = handleKey(&state, key)
+        case .key(let key):
+            state.lastKeyAt = state.clock()
+            effects = handleKey(&state, key)
         case .resized(let w, let h):
             state.width = w
             state.height = h
