@@ -135,7 +135,7 @@ public final class EffectRunner: @unchecked Sendable {
     /// After a decision that leaves the sample waiting (one vote of several): how many of the overlap's
     /// decisions are in (the others' are visible to this reviewer now that theirs is in).
     func voteCount(_ result: Result<ReviewRecord, Error>, reviewer: String) -> VoteCount? {
-        guard case .success(let r) = result, r.action != "recategorize", Console.waiting(r.after.state) else { return nil }
+        guard case .success(let r) = result, r.action != "recategorize", SampleState.isWaiting(r.after.state) else { return nil }
         return try? VoteCount(cast: data.decisions(sampleID: r.sampleID, viewer: reviewer).visible.count, needed: data.teamSettings().overlap)
     }
 

@@ -15,11 +15,6 @@ extension Console {
     /// Samples this many at most are read into the adjudication queue (it is one page, in id order).
     static let disputedLimit = 400
 
-    /// Is a sample in this state still waiting for decisions?
-    static func waiting(_ sampleState: String) -> Bool {
-        sampleState == SampleState.pending.rawValue || sampleState == SampleState.needsAnswer.rawValue
-    }
-
     // MARK: roles
 
     /// Why the acting user may not take `action`, by the rules the store applies; nil when they may, when
@@ -81,7 +76,7 @@ extension Console {
         if record.after.state == SampleState.disputed.rawValue {
             return "reviewers disagreed: sample \(id) goes to adjudication"
         }
-        if waiting(record.after.state) {
+        if SampleState.isWaiting(record.after.state) {
             let count = votes.map { "\($0.cast) of \($0.needed) decisions" } ?? "your decision is in"
             return "vote recorded: \(count); waiting for other reviewers"
         }
@@ -221,11 +216,7 @@ extension Console {
             switch result {
             case .success(let record):
                 if case .recategorize(let c) = decision {
-                    if let i = state.review.disputed.rows.firstIndex(where: { $0.sample.id == id }) {
-                        state.review.disputed.update(at: i) { $0.sample.category = c }
-                        state.review.undoStack.append((record, state.review.disputed.rows[i]))
-                    }
-                    state.status = StatusLine(text: "#\(id) category set to \(c) (u undoes)", isError: false)
+                    recategorized(&state, id, c, record, in: \.disputed)
                 } else {
                     if let taken { state.review.undoStack.append((record, taken.item)) }
                     state.status = StatusLine(text: "#\(id) adjudicated: \(record.after.state) by \(record.reviewer) (u undoes)", isError: false)

@@ -37,6 +37,17 @@ public enum Console {
         return effects
     }
 
+    /// A recategorisation written: the row (in the review or the adjudication queue) shows the new category and
+    /// the action goes on the undo stack.
+    static func recategorized(_ state: inout AppState, _ id: Int64, _ category: String, _ record: ReviewRecord,
+                              in list: WritableKeyPath<ReviewState, PagedList<QueueItem, QueueCursor>>) {
+        if let i = state.review[keyPath: list].rows.firstIndex(where: { $0.sample.id == id }) {
+            state.review[keyPath: list].update(at: i) { $0.sample.category = category }
+            state.review.undoStack.append((record, state.review[keyPath: list].rows[i]))
+        }
+        state.status = StatusLine(text: "#\(id) category set to \(category) (u undoes)", isError: false)
+    }
+
     // MARK: keys
 
     static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
@@ -362,11 +373,7 @@ public enum Console {
             switch result {
             case .success(let record):
                 if case .recategorize(let c) = decision {
-                    if let i = state.review.queue.rows.firstIndex(where: { $0.sample.id == id }) {
-                        state.review.queue.update(at: i) { $0.sample.category = c }
-                        state.review.undoStack.append((record, state.review.queue.rows[i]))
-                    }
-                    state.status = StatusLine(text: "#\(id) category set to \(c) (u undoes)", isError: false)
+                    recategorized(&state, id, c, record, in: \.queue)
                 } else {
                     if let taken { state.review.undoStack.append((record, taken.item)) }
                     // The store dropped the reservation with the vote.

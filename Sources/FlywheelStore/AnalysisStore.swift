@@ -81,6 +81,11 @@ public enum SampleState: String, Sendable, CaseIterable {
     case disputed
     /// From an end user flagged as abusive: waiting for a reviewer to release or discard it.
     case held
+
+    /// Is a sample in this state (a training_samples.state) waiting for review decisions?
+    public static func isWaiting(_ state: String) -> Bool {
+        state == pending.rawValue || state == needsAnswer.rawValue
+    }
 }
 
 /// A training sample to store.

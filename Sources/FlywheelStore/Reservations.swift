@@ -36,11 +36,8 @@ extension Store {
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM training_samples WHERE id = ?", arguments: [sampleID]) else {
                 throw ReviewError.sampleNotFound(sampleID)
             }
-            guard state == SampleState.pending.rawValue || state == SampleState.needsAnswer.rawValue else { return .notWaiting(state: state) }
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
-                                 arguments: [sampleID, reviewer]) == true {
-                return .alreadyVoted
-            }
+            guard SampleState.isWaiting(state) else { return .notWaiting(state: state) }
+            if try Self.hasVoted(db, sampleID: sampleID, reviewer: reviewer) { return .alreadyVoted }
             let others = try Self.otherHolders(db, sampleID: sampleID, reviewer: reviewer, now: now)
             let otherVotes = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample_decisions WHERE sample_id = ? AND reviewer <> ?",
                                               arguments: [sampleID, reviewer]) ?? 0

@@ -155,7 +155,7 @@ extension Store {
                 try setSnapshot(db, sampleID: sampleID, after, now: now)
                 return try appendAction(db, sampleID: sampleID, reviewer: reviewer, action: decision.action, before: before, after: after, at: now)
             }
-            guard before.state == SampleState.pending.rawValue || before.state == SampleState.needsAnswer.rawValue else {
+            guard SampleState.isWaiting(before.state) else {
                 throw ReviewError.alreadyDecided(sampleID, state: before.state)
             }
             let vote: Vote
@@ -191,10 +191,7 @@ extension Store {
     /// sample_tags, and its review_actions row carries the tag set before and after, as fix_tags rows do.
     func castVote(_ db: Database, sampleID: Int64, vote: Vote, before: SampleSnapshot, action: String, now: Int64) throws -> ReviewRecord {
         let overlap = try Self.teamSettings(db).overlap
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
-                             arguments: [sampleID, vote.reviewer]) == true {
-            throw ReviewError.alreadyVoted(sampleID)
-        }
+        if try Self.hasVoted(db, sampleID: sampleID, reviewer: vote.reviewer) { throw ReviewError.alreadyVoted(sampleID) }
         let others = try Self.otherHolders(db, sampleID: sampleID, reviewer: vote.reviewer, now: now)
         let otherVotes = try Self.votes(db, sampleID: sampleID).filter { $0.reviewer != vote.reviewer }
         if others.reviewers.count + otherVotes.count >= overlap {
@@ -236,6 +233,12 @@ extension Store {
         }
         return try appendAction(db, sampleID: sampleID, reviewer: vote.reviewer, action: action, before: before, after: after, at: now,
                                 detail: detail)
+    }
+
+    /// Has `reviewer` an independent decision on the sample (one that waits for others, or is part of the outcome)?
+    static func hasVoted(_ db: Database, sampleID: Int64, reviewer: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
+                          arguments: [sampleID, reviewer]) ?? false
     }
 
     /// Other reviewers' live reservations on a sample: who, and the latest expiry.
@@ -298,7 +301,7 @@ extension Store {
         try writer.read { db in
             let all = try Self.votes(db, sampleID: sampleID)
             let state = try String.fetchOne(db, sql: "SELECT state FROM training_samples WHERE id = ?", arguments: [sampleID]) ?? ""
-            let waiting = state == SampleState.pending.rawValue || state == SampleState.needsAnswer.rawValue
+            let waiting = SampleState.isWaiting(state)
             // Without registered users nobody is an adjudicator by role, so the rule still hides votes.
             let mayAdjudicate = try Self.member(db, viewer)?.may(.adjudicate) ?? false
             if !waiting || mayAdjudicate || all.contains(where: { $0.reviewer == viewer }) { return (all, 0) }
@@ -451,12 +454,6 @@ public struct Vote: Sendable, Equatable {
         }
         return normalizedAnswer(fixed.answer ?? "") == normalizedAnswer(current ?? "") ? .final(.approve, answer: current)
             : .final(.fix, answer: fixed.answer)
-    }
-
-    /// The label agreement figures use: approve, reject, or fix (a fix to the answer already there counts as approve).
-    public func label(current: String?) -> String {
-        if verdict == .fix, normalizedAnswer(answer ?? "") == normalizedAnswer(current ?? "") { return Verdict.approve.rawValue }
-        return verdict.rawValue
     }
 }
 

@@ -174,7 +174,7 @@ extension Store {
         return try writer.write { db in
             try Self.authorize(db, reviewer, .review)
             let (before, current) = try tagsSample(db, sampleID: sampleID)
-            guard before.state == SampleState.pending.rawValue || before.state == SampleState.needsAnswer.rawValue else {
+            guard SampleState.isWaiting(before.state) else {
                 throw ReviewError.alreadyDecided(sampleID, state: before.state)
             }
             let tags = try Self.editedTags(current, verdicts: verdicts, added: added, sampleID: sampleID)

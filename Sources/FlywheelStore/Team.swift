@@ -236,10 +236,7 @@ extension Store {
                 guard e.entity == "sample", ["approve", "reject", "fix", "fix_tags"].contains(e.action), e.note?.contains(#""outcome":"waiting""#) == true,
                       let id = Int64(e.entityID) else { return e }
                 let state = try String.fetchOne(db, sql: "SELECT state FROM training_samples WHERE id = ?", arguments: [id])
-                guard state == SampleState.pending.rawValue || state == SampleState.needsAnswer.rawValue else { return e }
-                let voted = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sample_decisions WHERE sample_id = ? AND reviewer = ?)",
-                                              arguments: [id, viewer]) ?? false
-                if voted { return e }
+                guard let state, SampleState.isWaiting(state), !(try Self.hasVoted(db, sampleID: id, reviewer: viewer)) else { return e }
                 var masked = e
                 masked.action = "vote"
                 masked.note = "hidden until you decide this sample"
