@@ -222,19 +222,4 @@ extension Console {
         let total = agreementLines(state, width: teamLayout(state).agreement.width - 3).count
         state.teamScreen.agreementScroll = min(max(0, value), max(0, total - room))
     }
-
-    // MARK: formatting (the same as flywheel agreement and flywheel users)
-
-    /// A kappa or alpha: three decimals, "-" when undefined.
-    static func figure(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
-
-    /// A share as a whole percentage, "-" when undefined.
-    static func percent(_ v: Double?) -> String { v.map { String(format: "%.0f%%", $0 * 100) } ?? "-" }
-
-    /// The flags column of an end user: "FLAGGED" and the rules' reasons, or an admin's override.
-    static func flagText(_ u: EndUserTrustRow) -> String {
-        var why = u.flags.map(\.reason).joined(separator: "; ")
-        if let o = u.override { why = "override: \(o)" + (why.isEmpty ? "" : " (rules: \(why))") }
-        return (u.flagged ? "FLAGGED " : "") + why
-    }
 }

@@ -60,11 +60,8 @@ extension Console {
             return wrapLines(text, width: w, style: t[.muted])
         }
         var lines: [Line] = []
-        let o = r.overall
-        lines += wrapLines("Overall: \(o.items) items, \(o.decisions) decisions, \(o.raters) reviewers; labels \(r.labels.joined(separator: ", "))",
-                           width: w, style: t[.title])
-        lines += wrapLines("observed agreement \(percent(o.observed)), Fleiss' kappa \(figure(o.fleissKappa)), Krippendorff's alpha \(figure(o.krippendorffAlpha))",
-                           width: w, style: t[.base])
+        lines += wrapLines(r.headline, width: w, style: t[.title])
+        lines += wrapLines(r.overallFigures, width: w, style: t[.base])
 
         // A table: the first column takes what the others leave (within bounds), the others are right-aligned.
         func table(_ title: String, _ headers: [String], _ widths: [Int], firstBounds: (Int, Int), _ rows: [[String]]) {
@@ -77,14 +74,9 @@ extension Console {
             lines.append(Line(text(headers), t[.muted]))
             for row in rows { lines.append(Line(text(row), t[.base])) }
         }
-        table("By category", ["category", "items", "decisions", "observed", "fleiss", "alpha"], [5, 9, 8, 6, 6], firstBounds: (10, 26),
-              r.byCategory.map { [$0.scope, String($0.items), String($0.decisions), percent($0.observed), figure($0.fleissKappa), figure($0.krippendorffAlpha)] })
-        table("By reviewer", ["reviewer", "decisions", "overlapped", "with others", "with final", "agreed", "kappa vs final"],
-              [9, 10, 11, 10, 6, 14], firstBounds: (8, 18),
-              r.byReviewer.map { [$0.reviewer, String($0.decisions), String($0.overlapped), percent($0.withOthers), String($0.withFinal),
-                                  percent($0.agreedWithFinal), figure($0.kappaWithFinal)] })
-        table("Pairs (Cohen's kappa)", ["reviewers", "items", "observed", "kappa"], [5, 8, 6], firstBounds: (12, 36),
-              r.pairs.map { ["\($0.a) ~ \($0.b)", String($0.items), percent($0.observed), figure($0.cohenKappa)] })
+        table("By category", AgreementReport.categoryHeaders, [5, 9, 8, 6, 6], firstBounds: (10, 26), r.categoryCells)
+        table("By reviewer", AgreementReport.reviewerHeaders, [9, 10, 11, 10, 6, 14], firstBounds: (8, 18), r.reviewerCells)
+        table("Pairs (Cohen's kappa)", AgreementReport.pairHeaders, [5, 8, 6], firstBounds: (12, 36), r.pairCells)
         return lines
     }
 
@@ -107,7 +99,7 @@ extension Console {
             return (TextWidth.pad("user", to: userW) + columns.map { TextWidth.padLeft($0.0, to: $0.1) }.joined() + "  " + "flags", flagsAt)
         }
         return (TextWidth.pad(u.user, to: userW) + columns.map { TextWidth.padLeft($0.2(u), to: $0.1) }.joined() + "  "
-                + TextWidth.truncate(flagText(u), to: flagsW), flagsAt)
+                + TextWidth.truncate(u.flagSummary, to: flagsW), flagsAt)
     }
 
     static func drawEndUsers(_ buf: inout ScreenBuffer, _ state: AppState, _ r: Rect) {

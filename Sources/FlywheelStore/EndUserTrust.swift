@@ -23,6 +23,16 @@ public struct EndUserTrustRow: Sendable, Equatable {
     public var computedAt: Int64
 }
 
+extension EndUserTrustRow {
+    /// What `flywheel users` and the console show in the flags column: "FLAGGED" and the rules' reasons, or an
+    /// admin's override (with what the rules say).
+    public var flagSummary: String {
+        var why = flags.map(\.reason).joined(separator: "; ")
+        if let o = override { why = "override: \(o)" + (why.isEmpty ? "" : " (rules: \(why))") }
+        return (flagged ? "FLAGGED " : "") + why
+    }
+}
+
 /// A sample held because its end user is flagged.
 public struct HeldSample: Sendable {
     public var sample: SampleRow

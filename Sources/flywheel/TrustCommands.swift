@@ -7,8 +7,6 @@ import TerminalKit
 // `flywheel agreement` (how much reviewers agree) and `flywheel users` (how far end users' feedback can be
 // trusted, who is flagged and why, and what is held).
 
-private func figure(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
-private func percent(_ v: Double?) -> String { v.map { String(format: "%.0f%%", $0 * 100) } ?? "-" }
 private func jsonNumber(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "null" }
 
 struct AgreementCommand: ParsableCommand {
@@ -39,27 +37,15 @@ struct AgreementCommand: ParsableCommand {
                 review.overlap to 2 or more (flywheel settings set review.overlap 2) and review.
                 """
         }
-        var out = ["Overall: \(r.overall.items) items, \(r.overall.decisions) decisions, \(r.overall.raters) reviewers; labels \(r.labels.joined(separator: ", "))",
-                   "  observed agreement \(percent(r.overall.observed)), Fleiss' kappa \(figure(r.overall.fleissKappa)), Krippendorff's alpha \(figure(r.overall.krippendorffAlpha))",
-                   "", "By category"]
-        var cats = TextTable(headers: ["category", "items", "decisions", "observed", "fleiss", "alpha"], widths: [22, 6, 9, 8, 7, 7])
-        for c in r.byCategory {
-            cats.add([c.scope, String(c.items), String(c.decisions), percent(c.observed), figure(c.fleissKappa), figure(c.krippendorffAlpha)])
+        func table(_ headers: [String], _ widths: [Int], _ rows: [[String]]) -> String {
+            var t = TextTable(headers: headers, widths: widths)
+            rows.forEach { t.add($0) }
+            return t.render()
         }
-        out.append(cats.render())
-        out += ["", "By reviewer"]
-        var revs = TextTable(headers: ["reviewer", "decisions", "overlapped", "with others", "with final", "agreed", "kappa vs final"],
-                             widths: [16, 9, 10, 11, 10, 6, 14])
-        for v in r.byReviewer {
-            revs.add([v.reviewer, String(v.decisions), String(v.overlapped), percent(v.withOthers), String(v.withFinal),
-                      percent(v.agreedWithFinal), figure(v.kappaWithFinal)])
-        }
-        out.append(revs.render())
-        out += ["", "Pairs (Cohen's kappa)"]
-        var pairs = TextTable(headers: ["reviewers", "items", "observed", "kappa"], widths: [33, 6, 8, 7])
-        for p in r.pairs { pairs.add(["\(p.a) ~ \(p.b)", String(p.items), percent(p.observed), figure(p.cohenKappa)]) }
-        out.append(pairs.render())
-        return out.joined(separator: "\n")
+        return [r.headline, "  " + r.overallFigures,
+                "", "By category", table(AgreementReport.categoryHeaders, [22, 6, 9, 8, 7, 7], r.categoryCells),
+                "", "By reviewer", table(AgreementReport.reviewerHeaders, [16, 9, 10, 11, 10, 6, 14], r.reviewerCells),
+                "", "Pairs (Cohen's kappa)", table(AgreementReport.pairHeaders, [33, 6, 8, 7], r.pairCells)].joined(separator: "\n")
     }
 
     static func json(_ r: AgreementReport) -> String {
@@ -126,10 +112,8 @@ struct EndUsersList: ParsableCommand {
                 return
             }
             let cells = rows.map { u -> [String] in
-                var why = u.flags.map(\.reason).joined(separator: "; ")
-                if let o = u.override { why = "override: \(o)" + (why.isEmpty ? "" : " (rules: \(why))") }
-                return [u.user, String(u.feedback), String(u.reviewed), String(u.agreed), String(format: "%.2f", u.score),
-                        String(format: "%.2f", u.weight), String(u.heldSamples), (u.flagged ? "FLAGGED " : "") + why]
+                [u.user, String(u.feedback), String(u.reviewed), String(u.agreed), String(format: "%.2f", u.score),
+                 String(format: "%.2f", u.weight), String(u.heldSamples), u.flagSummary]
             }
             // The reasons are the point: the last column is as wide as the longest, never cut.
             let reasons = max(5, cells.map { TextWidth.width(TextWidth.sanitize($0[7])) }.max() ?? 0)

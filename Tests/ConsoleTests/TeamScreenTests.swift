@@ -95,7 +95,7 @@ enum TeamFixture {
         let text = Self.flat(state)
         let o = report.overall
         for part in ["Overall: 8 items, 16 decisions, 3 reviewers; labels approve, reject",
-                     "observed agreement \(Console.percent(o.observed)), Fleiss' kappa \(Console.figure(o.fleissKappa)), Krippendorff's alpha \(Console.figure(o.krippendorffAlpha))",
+                     "observed agreement \(AgreementReport.shareText(o.observed)), Fleiss' kappa \(AgreementReport.kappaText(o.fleissKappa)), Krippendorff's alpha \(AgreementReport.kappaText(o.krippendorffAlpha))",
                      "By category", "By reviewer", "Pairs (Cohen's kappa)", "alice ~ bob", "kappa vs final", "FLAGGED", "Held feedback · 25"] {
             #expect(text.contains(part), "\(part)")
         }
