@@ -96,7 +96,7 @@ struct EndUsersList: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try database.open()
-            if refresh { try store.refreshTrust(actor: "flywheel-users", now: Int64(Date().timeIntervalSince1970 * 1000)) }
+            if refresh { try store.refreshTrust(actor: "flywheel-users", now: nowMillis()) }
             let rows = try store.endUserTrust(flaggedOnly: flagged, limit: limit)
             if json {
                 for u in rows {
@@ -158,7 +158,7 @@ private func decideHeld(_ given: [Int64], from endUser: String?, release: Bool, 
     var failed = false
     for id in ids {
         do {
-            let r = try store.decideHeld(sampleID: id, release: release, by: who, now: Int64(Date().timeIntervalSince1970 * 1000))
+            let r = try store.decideHeld(sampleID: id, release: release, by: who, now: nowMillis())
             print("sample \(id): \(r.before.state) -> \(r.after.state)")
         } catch let e as HoldError {
             printErr("flywheel: \(e.description)")
@@ -204,7 +204,7 @@ struct EndUsersOverride: ParsableCommand {
             let who = try actor.authorized(.moderateUsers, in: store)
             do {
                 try store.overrideEndUser(endUser, to: word == .rules ? nil : word.rawValue, by: who, reason: reason,
-                                          now: Int64(Date().timeIntervalSince1970 * 1000))
+                                          now: nowMillis())
             } catch let e as HoldError {
                 throw CLIError(e.description)
             }
