@@ -197,7 +197,7 @@ public final class EffectRunner: @unchecked Sendable {
             return .prompts(Result { PromptsData(versions: try data.promptVersions(), outcomes: try data.promptOutcomes(nil)) })
         case .optimizePrompt(let name):
             return .optimized(Result {
-                // The optimiser writes its candidate without an actor: the role is checked here, at the time it runs.
+                // Checked before the LLM is asked, at the time it runs; the store checks again when the candidate is written.
                 if let reviewer { try data.authorize(reviewer, .optimize) }
                 guard let optimizer else { throw Failure(description: Self.noOptimizer) }
                 return try optimizer(name)

@@ -333,8 +333,7 @@ extension Store {
     static func reviewQueueStatement(_ step: QueueStep, direction: PageDirection, limit: Int,
                                      visible: QueueVisibility? = nil) -> (sql: String, arguments: StatementArguments) {
         let forward = direction == .forward
-        let columns = sampleColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .joined(separator: ", ")
+        let columns = sampleColumnsOfS
         var bound = ""
         var args: [DatabaseValueConvertible?] = []
         var order = forward ? "s.review_rank, s.id" : "s.review_rank DESC, s.id DESC"
@@ -388,8 +387,7 @@ extension Store {
     /// Samples whose independent decisions disagreed (state 'disputed'), oldest first: the adjudication queue.
     /// `rank` is 0 (the queue is in id order).
     public func disputedSamples(limit: Int) throws -> [QueueItem] {
-        let columns = Self.sampleColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .joined(separator: ", ")
+        let columns = Self.sampleColumnsOfS
         return try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(columns), i.ref FROM training_samples s INDEXED BY training_samples_disputed
@@ -405,6 +403,12 @@ extension Store {
             try Row.fetchOne(db, sql: "SELECT \(Self.sampleColumns) FROM training_samples WHERE id = ?", arguments: [id]).map(SampleRow.init)
         }
     }
+}
+
+extension Store {
+    /// `sampleColumns` qualified with the alias `s`, for queries that join training_samples to other tables.
+    static let sampleColumnsOfS = sampleColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        .joined(separator: ", ")
 }
 
 /// The part of the queue a reviewer sees, as an SQL condition on `s` (see `QueueViewer`).
