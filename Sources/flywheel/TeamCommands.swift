@@ -31,9 +31,7 @@ func roleMatrix(phrases: Bool = true) -> String {
 
 /// "pm or admin", "admin, or a reviewer marked adjudicator": who may take `action`, for help texts.
 func rolesThatMay(_ action: TeamAction) -> String {
-    let roles = action.allowedRoles.map(\.rawValue)
-    let list = roles.count == 1 ? roles[0] : roles.dropLast().joined(separator: ", ") + " or " + roles.last!
-    return action == .adjudicate ? list + ", or a reviewer marked adjudicator" : list
+    action == .adjudicate ? action.rolesList + ", or a reviewer marked adjudicator" : action.rolesList
 }
 
 struct UserCommand: ParsableCommand {

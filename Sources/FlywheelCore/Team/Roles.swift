@@ -46,6 +46,12 @@ public enum TeamAction: String, Sendable, CaseIterable {
         }
     }
 
+    /// The allowed roles in words: "admin", "pm or admin", "annotator, reviewer or admin".
+    public var rolesList: String {
+        let roles = allowedRoles.map(\.rawValue)
+        return roles.count == 1 ? roles[0] : roles.dropLast().joined(separator: ", ") + " or " + roles.last!
+    }
+
     /// What the action is, for messages: "… may not <phrase>".
     public var phrase: String {
         switch self {
@@ -106,9 +112,7 @@ public enum PermissionError: Error, Equatable, CustomStringConvertible, Sendable
 
     /// "the reviewer or admin role", "the admin role, or a reviewer marked adjudicator".
     static func who(_ action: TeamAction) -> String {
-        let roles = action.allowedRoles.map(\.rawValue)
-        let list = roles.count == 1 ? roles[0] : roles.dropLast().joined(separator: ", ") + " or " + roles.last!
-        let base = "the \(list) role"
+        let base = "the \(action.rolesList) role"
         return action == .adjudicate ? base + ", or a reviewer marked adjudicator (flywheel user role NAME reviewer --adjudicator)" : base
     }
 }
