@@ -83,7 +83,7 @@ struct ConsoleOptions: ParsableArguments {
             let client = CurlChatClient(configuration: config)
             return { name in
                 try runPromptOptimization(store: store, client: client, model: config.model, promptName: name, taskType: nil, newName: nil,
-                                          now: Int64(Date().timeIntervalSince1970 * 1000), actor: reviewer).candidate.name
+                                          now: nowMillis(), actor: reviewer).candidate.name
             }
         }
         let runner = EffectRunner(data: store, optimizer: optimizer)

@@ -76,7 +76,7 @@ struct CLIError: Error, CustomStringConvertible {
 
 extension ParsableCommand {
     /// Runs `body`, turning the errors a command reports into `flywheel: message` on stderr and an exit status:
-    /// CLIError its own, PermissionError 77 (EX_NOPERM), TeamError and ReviewError 1.
+    /// CLIError its own, PermissionError 77 (EX_NOPERM), TeamError, ReviewError and HoldError 1.
     func reportingErrors(_ body: () throws -> Void) throws {
         let message: String, status: Int32
         do {
@@ -89,6 +89,8 @@ extension ParsableCommand {
         } catch let error as TeamError {
             (message, status) = (error.description, 1)
         } catch let error as ReviewError {
+            (message, status) = (error.description, 1)
+        } catch let error as HoldError {
             (message, status) = (error.description, 1)
         }
         FileHandle.standardError.write(Data("flywheel: \(message)\n".utf8))

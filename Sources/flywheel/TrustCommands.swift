@@ -202,12 +202,7 @@ struct EndUsersOverride: ParsableCommand {
         try reportingErrors {
             let store = try database.open()
             let who = try actor.authorized(.moderateUsers, in: store)
-            do {
-                try store.overrideEndUser(endUser, to: word == .rules ? nil : word.rawValue, by: who, reason: reason,
-                                          now: nowMillis())
-            } catch let e as HoldError {
-                throw CLIError(e.description)
-            }
+            try store.overrideEndUser(endUser, to: word == .rules ? nil : word.rawValue, by: who, reason: reason, now: nowMillis())
             print("\(endUser): \(word.rawValue)")
         }
     }
